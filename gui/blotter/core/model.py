@@ -1,0 +1,287 @@
+"""The domain: orders, accounts, venue answers and cancel outcomes.
+
+Everything here is immutable and IO-free. Money and quantities are ``Decimal``; enums carry stable
+ASCII values that are safe to persist and to print in ``--json`` output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Venue(StrEnum):
+    AUTOSHARES = "autoshares"
+    SNAPTRADE = "snaptrade"
+    TANX = "tanx"
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+    SELL_SHORT = "sell_short"
+    BUY_TO_COVER = "buy_to_cover"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_buy(self) -> bool:
+        return self in (Side.BUY, Side.BUY_TO_COVER)
+
+    @property
+    def is_sell(self) -> bool:
+        return self in (Side.SELL, Side.SELL_SHORT)
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+    OTHER = "other"
+
+
+class OrderStatus(StrEnum):
+    """Normalised order status; the venue's own string is always kept beside it."""
+
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"
+    PENDING_CANCEL = "pending_cancel"
+    CANCELLED = "cancelled"
+    FILLED = "filled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def is_open(self) -> bool:
+        """Still working at the venue (a cancel may still take effect or be needed)."""
+        return self in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)
+
+
+_TERMINAL = frozenset(
+    {OrderStatus.CANCELLED, OrderStatus.FILLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class CancelOutcome(StrEnum):
+    """The one recorded result of a cancel attempt."""
+
+    CANCELLED = "cancelled"  # the venue confirmed the order is cancelled
+    PENDING = "pending"  # the venue accepted the request; the order is not (yet) cancelled
+    REJECTED = "rejected"  # the venue refused (conflict, validation, filled meanwhile ...)
+    FAILED = "failed"  # we could not ask (auth, forbidden, config, read-only)
+    UNKNOWN = "unknown"  # transport failure and the venue could not be asked again
+
+    @property
+    def is_success(self) -> bool:
+        return self in (CancelOutcome.CANCELLED, CancelOutcome.PENDING)
+
+
+class Action(StrEnum):
+    """What a request to a venue was for (status pane, audit)."""
+
+    LOGIN = "login"
+    REFRESH_TOKEN = "refresh_token"
+    LIST_ACCOUNTS = "list_accounts"
+    LIST_ORDERS = "list_orders"
+    GET_ORDER = "get_order"
+    ACCOUNT_DETAILS = "account_details"
+    CANCEL = "cancel"
+    BULK_CANCEL = "bulk_cancel"
+
+
+class Provenance(StrEnum):
+    """Who or what asked for a cancel."""
+
+    ROW_ACTION = "row_action"
+    SELECTION = "selection"
+    HOTKEY = "hotkey"
+    CANCEL_ALL = "cancel_all"
+    KILL_SWITCH = "kill_switch"
+    CLI = "cli"
+    RECONCILIATION = "reconciliation"
+    VENUE = "venue"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class OrderKey:
+    """Identity of an order across the whole app: ``connection/account/order_id``."""
+
+    connection: str
+    account: str
+    order_id: str
+
+    def __str__(self) -> str:
+        return f"{self.connection}/{self.account}/{self.order_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> OrderKey:
+        parts = text.strip().split("/")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            raise ValueError(f"not an order key (expected connection/account/order_id): {text!r}")
+        return cls(*(p.strip() for p in parts))
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    connection: str
+    venue: Venue
+    account_id: str
+    name: str
+    number: str = ""
+    read_only: bool = False
+    currency: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    key: OrderKey
+    venue: Venue
+    symbol: str
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    filled: Decimal
+    remaining: Decimal
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    status: OrderStatus
+    venue_status: str
+    created_at: datetime | None
+    time_in_force: str = ""
+    venue_side: str = ""
+    venue_type: str = ""
+    updated_at: datetime | None = None
+    cancel_reason: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def account(self) -> str:
+        return self.key.account
+
+    @property
+    def order_id(self) -> str:
+        return self.key.order_id
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly view (decimals as strings, times as ISO-8601)."""
+        return {
+            "key": str(self.key),
+            "connection": self.key.connection,
+            "venue": self.venue.value,
+            "account": self.key.account,
+            "order_id": self.key.order_id,
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "type": self.order_type.value,
+            "quantity": _dec(self.quantity),
+            "filled": _dec(self.filled),
+            "remaining": _dec(self.remaining),
+            "limit_price": _dec(self.limit_price),
+            "stop_price": _dec(self.stop_price),
+            "status": self.status.value,
+            "venue_status": self.venue_status,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "time_in_force": self.time_in_force,
+        }
+
+
+def _dec(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    text = format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class VenueResponse:
+    """One answer from a venue (or the failure to get one), as shown in the status pane and audit.
+
+    ``message`` is the venue's own words verbatim where it gave any, else a plain description of the
+    transport failure. ``request`` and ``raw_body`` are redacted: no secret, token or signature.
+    """
+
+    venue: Venue
+    connection: str
+    action: Action
+    http_status: int | None
+    message: str
+    latency_ms: float
+    request: str = ""
+    raw_body: str = ""
+    account: str = ""
+    order_id: str = ""
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def ok(self) -> bool:
+        return self.http_status is not None and 200 <= self.http_status < 300
+
+    @property
+    def order_key(self) -> OrderKey | None:
+        if self.account and self.order_id:
+            return OrderKey(self.connection, self.account, self.order_id)
+        return None
+
+
+class CancelAck(StrEnum):
+    """What a venue's successful answer to a cancel request says, before any re-reading."""
+
+    DONE = "done"  # e.g. AutoShares 204: the venue says the order is cancelled
+    QUEUED = "queued"  # e.g. tanX "queued for cancellation", SnapTrade CANCEL_PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReceipt:
+    """A venue's acceptance of a cancel request (refusals are raised as ``VenueRefused``)."""
+
+    ack: CancelAck
+    response: VenueResponse
+    order: Order | None = None  # the venue's echo of the order, where it sends one
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    """The single final outcome of one cancel attempt."""
+
+    key: OrderKey
+    attempt_id: str
+    outcome: CancelOutcome
+    message: str
+    http_status: int | None
+    latency_ms: float
+    final_status: OrderStatus | None
+    provenance: Provenance
+    batch_id: str = ""
+    venue_status: str = ""
+
+    @property
+    def too_late(self) -> bool:
+        """The order filled before the cancel could take effect."""
+        return self.final_status is OrderStatus.FILLED and self.outcome is not CancelOutcome.CANCELLED
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": str(self.key),
+            "outcome": self.outcome.value,
+            "http_status": self.http_status,
+            "message": self.message,
+            "latency_ms": round(self.latency_ms, 1),
+            "final_status": self.final_status.value if self.final_status else None,
+            "venue_status": self.venue_status,
+            "too_late": self.too_late,
+            "attempt_id": self.attempt_id,
+            "provenance": self.provenance.value,
+            "batch_id": self.batch_id or None,
+        }

@@ -1,0 +1,1 @@
+"""Faithful simulators of AutoShares (ETNA), SnapTrade and tanX, served on loopback."""

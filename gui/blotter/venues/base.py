@@ -1,0 +1,68 @@
+"""The venue seam: one async protocol every adapter implements, and what a connection is."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..core import Account, CancelReceipt, Order, OrderKey, Side, Venue, VenueResponse
+
+ResponseListener = Callable[[VenueResponse], None]
+# Asked for an AutoShares verification code (or similar); receives the venue's own words.
+CodePrompt = Callable[[str], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    bulk_cancel: bool = False  # cancel_many(account, market=, side=) exists at the venue
+    cancel_is_async: bool = False  # a successful cancel is only "queued"; confirmation comes later
+    max_concurrency: int = 8  # requests in flight per connection
+    two_factor: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSpec:
+    """Everything non-secret an adapter needs. Secrets are passed beside it, never stored in it."""
+
+    name: str
+    venue: Venue
+    base_url: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    read_only: bool = False
+    ca_bundle: str = ""  # extra CA bundle file; TLS verification itself is never turned off
+    timeout_s: float = 10.0
+    rate_limit_per_s: float = 0.0  # client-side request budget; 0 = none
+
+    def option(self, name: str, default: str = "") -> str:
+        return self.options.get(name, default) or default
+
+
+class VenueAdapter(Protocol):
+    """An authenticated session with one venue connection. All methods raise ``core`` errors only."""
+
+    venue: Venue
+    spec: ConnectionSpec
+    capabilities: Capabilities
+
+    def add_listener(self, listener: ResponseListener) -> None: ...
+
+    async def login(self) -> None: ...
+
+    async def list_accounts(self) -> list[Account]: ...
+
+    async def list_open_orders(self, account: str) -> list[Order]: ...
+
+    async def get_order(self, account: str, order_id: str) -> Order:
+        """Re-read one order (any state); ``NotFoundError`` if the venue does not know it."""
+        ...
+
+    async def cancel(self, key: OrderKey) -> CancelReceipt: ...
+
+    async def cancel_many(self, account: str, *, market: str, side: Side | None = None) -> CancelReceipt:
+        """Venue-side bulk cancel (only where ``capabilities.bulk_cancel``)."""
+        ...
+
+    async def account_details(self, account: str) -> Mapping[str, Any]: ...
+
+    async def aclose(self) -> None: ...
