@@ -45,3 +45,30 @@ def _collect_garbage() -> Iterator[None]:
     # Dead qasync loop objects collected from a worker thread segfaulted (FIELD-NOTES); collect here.
     yield
     gc.collect()
+
+
+@pytest.fixture(scope="session")
+def secret_service_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Environment of a real, unlocked Secret Service (gnome-keyring) for this test session."""
+    from keyring_session import SecretServiceUnavailable, secret_service
+
+    try:
+        with secret_service(tmp_path_factory.mktemp("keyring-home")) as env:
+            yield env
+    except SecretServiceUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"no Secret Service for keyring tests: {exc}")
+        pytest.skip(f"no Secret Service for keyring tests: {exc}")
+
+
+@pytest.fixture
+def real_keyring(secret_service_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """keyring talks to the session's gnome-keyring for this test (and subprocesses it starts)."""
+    import keyring
+    import keyring.core
+
+    for name, value in secret_service_env.items():
+        monkeypatch.setenv(name, value)
+    keyring.core.init_backend()
+    yield
+    keyring.core.init_backend()

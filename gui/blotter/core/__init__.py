@@ -64,3 +64,7 @@ __all__ = [
     "VenueRefused",
     "VenueResponse",
 ]
+
+from .connection import ConnectionSpec, validate_connection_name  # noqa: E402
+
+__all__ += ["ConnectionSpec", "validate_connection_name"]

@@ -265,6 +265,7 @@ class CancelResult:
     provenance: Provenance
     batch_id: str = ""
     venue_status: str = ""
+    detail: str = ""  # what re-reading the venue showed, in our words
 
     @property
     def too_late(self) -> bool:
@@ -281,6 +282,7 @@ class CancelResult:
             "final_status": self.final_status.value if self.final_status else None,
             "venue_status": self.venue_status,
             "too_late": self.too_late,
+            "detail": self.detail,
             "attempt_id": self.attempt_id,
             "provenance": self.provenance.value,
             "batch_id": self.batch_id or None,

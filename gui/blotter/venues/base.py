@@ -1,12 +1,13 @@
-"""The venue seam: one async protocol every adapter implements, and what a connection is."""
+"""The venue seam: one async protocol every adapter implements (``ConnectionSpec`` lives in core)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..core import Account, CancelReceipt, Order, OrderKey, Side, Venue, VenueResponse
+from ..core.connection import ConnectionSpec
 
 ResponseListener = Callable[[VenueResponse], None]
 # Asked for an AutoShares verification code (or similar); receives the venue's own words.
@@ -19,23 +20,6 @@ class Capabilities:
     cancel_is_async: bool = False  # a successful cancel is only "queued"; confirmation comes later
     max_concurrency: int = 8  # requests in flight per connection
     two_factor: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionSpec:
-    """Everything non-secret an adapter needs. Secrets are passed beside it, never stored in it."""
-
-    name: str
-    venue: Venue
-    base_url: str
-    options: Mapping[str, str] = field(default_factory=dict)
-    read_only: bool = False
-    ca_bundle: str = ""  # extra CA bundle file; TLS verification itself is never turned off
-    timeout_s: float = 10.0
-    rate_limit_per_s: float = 0.0  # client-side request budget; 0 = none
-
-    def option(self, name: str, default: str = "") -> str:
-        return self.options.get(name, default) or default
 
 
 class VenueAdapter(Protocol):
@@ -66,3 +50,6 @@ class VenueAdapter(Protocol):
     async def account_details(self, account: str) -> Mapping[str, Any]: ...
 
     async def aclose(self) -> None: ...
+
+
+__all__ = ["Capabilities", "CodePrompt", "ConnectionSpec", "ResponseListener", "VenueAdapter"]

@@ -1,0 +1,514 @@
+"""``blotter``: no sub-command opens the window; sub-commands are for support staff and scripts.
+
+Every expected failure (unknown connection, malformed URL, missing secret, unreachable venue, bad
+credentials, no keyring) ends with one clear line on stderr and a non-zero exit, never a traceback.
+Exit status: 0 fine; 1 a venue or an outcome went wrong (a cancel not cancelled/pending, a connection
+failed while listing); 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import logging.handlers
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from . import __version__
+from .core import (
+    BlotterError,
+    CancelResult,
+    ConfigError,
+    ConnectionSpec,
+    CredentialError,
+    OrderKey,
+    Provenance,
+    Side,
+    Venue,
+    VenueResponse,
+)
+from .core.urls import validate_base_url
+from .service import BlotterService, Listing, OrderFilter
+from .store import paths
+from .store.config import ConfigStore
+from .store.credentials import CredentialStore, KeyringCredentialStore, MemoryCredentialStore
+from .venues.registry import FIELDS
+
+log = logging.getLogger("blotter")
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(BlotterError):
+    pass
+
+
+# ---------------------------------------------------------------------- output helpers
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO) -> None:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    out.write("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
+    for row in cells:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def _json(value: Any, out: TextIO) -> None:
+    out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def _report_failures(listing: Listing) -> int:
+    for failure in listing.failures:
+        sys.stderr.write(f"blotter: {failure.connection}: {failure.error}\n")
+    return EXIT_PROBLEM if listing.failures else EXIT_OK
+
+
+ORDER_COLUMNS = (
+    "connection", "venue", "account", "order_id", "symbol", "side", "type", "quantity", "filled",
+    "remaining", "limit_price", "stop_price", "status", "venue_status", "created_at",
+)
+
+
+# ---------------------------------------------------------------------- logging
+def setup_logging(verbose: bool = False) -> None:
+    """Venue answers (already redacted) go to a rotating log file in the data dir."""
+    directory = paths.ensure_private_dir(paths.log_dir())
+    handler = logging.handlers.RotatingFileHandler(
+        directory / "blotter.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h, logging.handlers.RotatingFileHandler)]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("httpx", "httpcore", "uvicorn", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def log_response(response: VenueResponse) -> None:
+    log.info(
+        "%s %s %s %s %.0fms %s%s", response.connection, response.venue.value, response.action.value,
+        response.http_status if response.http_status is not None else "-", response.latency_ms,
+        f"{response.account}/{response.order_id} " if response.order_id else "", response.message,
+    )
+
+
+# ---------------------------------------------------------------------- service construction
+@dataclass
+class Context:
+    args: argparse.Namespace
+    out: TextIO
+
+    def credentials(self) -> CredentialStore:
+        return KeyringCredentialStore()
+
+    def service(self) -> BlotterService:
+        config = ConfigStore()
+        specs = list(config)
+        if not specs:
+            raise ConfigError("no connections configured: add one with 'blotter connections add'")
+        return BlotterService(
+            specs, self.credentials(), read_only=bool(self.args.read_only),
+            reconcile_timeout_s=float(getattr(self.args, "wait", 30.0)), code_prompt=_code_prompt(),
+        )
+
+
+def _code_prompt() -> Callable[[str], Any] | None:
+    if not sys.stdin.isatty():
+        return None
+
+    async def prompt(words: str) -> str:
+        return await asyncio.to_thread(getpass.getpass, f"{words}\nVerification code: ")
+
+    return prompt
+
+
+async def _with_service(ctx: Context, fn: Callable[[BlotterService], Any]) -> int:
+    service = ctx.service()
+    service.add_response_listener(log_response)
+    try:
+        return int(await fn(service))
+    finally:
+        await service.aclose()
+
+
+# ---------------------------------------------------------------------- connections
+def cmd_connections_add(ctx: Context) -> int:
+    a = ctx.args
+    venue = Venue(a.venue)
+    fields = FIELDS[venue]
+    options = {name: str(getattr(a, name)) for name in fields.options if getattr(a, name, None)}
+    for name in fields.required_options:
+        if not options.get(name):
+            raise UsageError(f"{venue.value} connections need --{name.replace('_', '-')}")
+    if venue is Venue.AUTOSHARES and options.get("cancel_mode", "quick") not in ("quick", "sync"):
+        raise UsageError("--cancel-mode must be quick or sync")
+    spec = ConnectionSpec(
+        name=a.name, venue=venue, base_url=validate_base_url(a.base_url), options=options,
+        read_only=bool(a.connection_read_only), ca_bundle=a.ca_bundle or "",
+    )
+    config = ConfigStore()
+    if spec.name in config:
+        raise UsageError(f"connection {spec.name!r} already exists; remove it first")
+    secrets = _read_secrets(venue, a.secrets_stdin)
+    from .service.session import required_secrets_missing
+
+    missing = required_secrets_missing(spec, secrets)
+    if missing:
+        raise UsageError(f"missing secret(s) for {venue.value}: {', '.join(missing)}")
+    store = ctx.credentials()
+    written: list[str] = []
+    try:
+        for field_name, value in secrets.items():
+            store.set(spec.name, field_name, value)
+            written.append(field_name)
+        config.add(spec)
+    except BaseException:
+        for field_name in written:
+            try:
+                store.delete(spec.name, field_name)
+            except CredentialError:
+                pass
+        raise
+    ctx.out.write(
+        f"added {venue.value} connection {spec.name!r} ({spec.base_url}); "
+        f"{len(secrets)} secret(s) stored in the {store.description}\n"
+    )
+    return EXIT_OK
+
+
+def _read_secrets(venue: Venue, from_stdin: bool) -> dict[str, str]:
+    fields = FIELDS[venue]
+    if from_stdin:
+        raw = sys.stdin.read()
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            raise UsageError("--secrets-stdin expects one JSON object on standard input") from None
+        if not isinstance(data, dict):
+            raise UsageError("--secrets-stdin expects one JSON object on standard input")
+        unknown = sorted(set(data) - set(fields.secrets))
+        if unknown:
+            raise UsageError(
+                f"unknown secret field(s) for {venue.value}: {', '.join(unknown)} "
+                f"(expected {', '.join(fields.secrets)})"
+            )
+        bad = [k for k, v in data.items() if not isinstance(v, str)]
+        if bad:
+            raise UsageError(f"secret field(s) must be strings: {', '.join(sorted(bad))}")
+        return {k: v for k, v in data.items() if v}
+    if not sys.stdin.isatty():
+        raise UsageError("secrets are needed: pass them as JSON with --secrets-stdin, or run in a terminal")
+    wanted = fields.required_secrets or ("private_key",)
+    return {name: getpass.getpass(f"{name.replace('_', ' ')}: ") for name in wanted}
+
+
+def cmd_connections_list(ctx: Context) -> int:
+    specs = list(ConfigStore())
+    rows = [
+        {"name": s.name, "venue": s.venue.value, "base_url": s.base_url, "read_only": s.read_only,
+         "options": dict(s.options)}
+        for s in specs
+    ]
+    if ctx.args.json:
+        _json(rows, ctx.out)
+    elif not rows:
+        ctx.out.write("no connections configured; add one with 'blotter connections add'\n")
+    else:
+        _table(
+            [(r["name"], r["venue"], r["base_url"], "yes" if r["read_only"] else "",
+              " ".join(f"{k}={v}" for k, v in r["options"].items())) for r in rows],
+            ("name", "venue", "base_url", "read_only", "options"), ctx.out,
+        )
+    return EXIT_OK
+
+
+def cmd_connections_remove(ctx: Context) -> int:
+    config = ConfigStore()
+    spec = config.get(ctx.args.name)
+    store = ctx.credentials()
+    for field_name in FIELDS[spec.venue].secrets:
+        store.delete(spec.name, field_name)
+    config.remove(spec.name)
+    ctx.out.write(f"removed connection {spec.name!r} and its stored secrets\n")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- accounts and orders
+def cmd_accounts(ctx: Context) -> int:
+    async def run(service: BlotterService) -> int:
+        listing = await service.accounts(ctx.args.connection or "")
+        rows = [
+            {"connection": a.connection, "venue": a.venue.value, "account": a.account_id, "name": a.name,
+             "number": a.number, "read_only": a.read_only, "currency": a.currency}
+            for a in listing.accounts
+        ]
+        if ctx.args.json:
+            _json(rows, ctx.out)
+        else:
+            _table([(r["connection"], r["venue"], r["account"], r["name"], r["number"],
+                     "yes" if r["read_only"] else "", r["currency"]) for r in rows],
+                   ("connection", "venue", "account", "name", "number", "read_only", "currency"), ctx.out)
+        return _report_failures(listing)
+
+    return asyncio.run(_with_service(ctx, run))
+
+
+def cmd_orders(ctx: Context) -> int:
+    flt = OrderFilter(connection=ctx.args.connection or "", account=ctx.args.account or "")
+
+    async def run(service: BlotterService) -> int:
+        listing = await service.open_orders(flt)
+        print_orders(listing, ctx.args.json, ctx.out)
+        return _report_failures(listing)
+
+    return asyncio.run(_with_service(ctx, run))
+
+
+def print_orders(listing: Listing, as_json: bool, out: TextIO) -> None:
+    rows = [o.as_dict() for o in listing.orders]
+    if as_json:
+        _json(rows, out)
+        return
+    _table([[r[c] for c in ORDER_COLUMNS] for r in rows], ORDER_COLUMNS, out)
+    out.write(f"{len(rows)} open order(s) in {len(listing.accounts)} account(s)\n")
+
+
+# ---------------------------------------------------------------------- cancelling
+def _print_results(results: Sequence[CancelResult], as_json: bool, out: TextIO) -> int:
+    if as_json:
+        _json([r.as_dict() for r in results], out)
+    else:
+        _table(
+            [(str(r.key), "too late — filled" if r.too_late else r.outcome.value,
+              r.http_status if r.http_status is not None else "-", r.message, f"{r.latency_ms:.0f}",
+              r.detail) for r in results],
+            ("key", "outcome", "http", "message", "latency_ms", "detail"), out,
+        )
+    return EXIT_OK if all(r.outcome.is_success for r in results) else EXIT_PROBLEM
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to cancel without confirmation: add --yes")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise UsageError("nothing cancelled")
+
+
+def cmd_cancel(ctx: Context) -> int:
+    try:
+        keys = list(dict.fromkeys(OrderKey.parse(k) for k in ctx.args.keys))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    async def run(service: BlotterService) -> int:
+        for key in keys:
+            service.check_can_cancel(key.connection)
+        _confirm(f"Cancel {len(keys)} order(s)?", ctx.args.yes)
+        results = await service.cancel(keys, Provenance.CLI)
+        return _print_results(results, ctx.args.json, ctx.out)
+
+    return asyncio.run(_with_service(ctx, run))
+
+
+def cmd_cancel_all(ctx: Context) -> int:
+    a = ctx.args
+    if not a.yes:
+        raise UsageError("cancel-all cancels every matching open order: add --yes to confirm")
+    side = Side(a.side) if a.side else None
+    flt = OrderFilter(connection=a.connection or "", account=a.account or "", symbol=a.symbol or "", side=side)
+
+    async def run(service: BlotterService) -> int:
+        results, listing = await service.cancel_all(flt, Provenance.CLI)
+        code = _print_results(results, a.json, ctx.out)
+        return max(code, _report_failures(listing))
+
+    return asyncio.run(_with_service(ctx, run))
+
+
+# ---------------------------------------------------------------------- simulators and demo
+def cmd_sim_serve(ctx: Context) -> int:
+    from .sim.demo import demo_scenario
+    from .sim.runner import SimServer, SimSet, load_scenario
+
+    try:
+        scenario = load_scenario(ctx.args.scenario) if ctx.args.scenario else demo_scenario(ctx.args.seed)
+        sims = SimSet.from_scenario(scenario)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with SimServer(sims) as server:
+        ctx.out.write(json.dumps(server.urls) + "\n")
+        ctx.out.flush()
+        stop.wait()
+    return EXIT_OK
+
+
+def cmd_sim_scenario(ctx: Context) -> int:
+    from .sim.demo import demo_scenario
+
+    text = json.dumps(demo_scenario(ctx.args.seed), indent=1) + "\n"
+    if ctx.args.output and ctx.args.output != "-":
+        with open(ctx.args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        ctx.out.write(text)
+    return EXIT_OK
+
+
+@contextmanager
+def demo_environment(seed: int = 7) -> Iterator[tuple[list[ConnectionSpec], MemoryCredentialStore, Any]]:
+    """Serve the demo simulators; yields their connections with in-memory secrets (no keyring)."""
+    from .sim.demo import demo_connections, demo_scenario
+    from .sim.runner import SimServer, SimSet
+
+    scenario = demo_scenario(seed)
+    sims = SimSet.from_scenario(scenario)
+    with SimServer(sims) as server:
+        store = MemoryCredentialStore()
+        specs = []
+        for name, venue, options, secrets in demo_connections(scenario, server.urls):
+            specs.append(ConnectionSpec(name=name, venue=Venue(venue), base_url=server.urls[venue],
+                                        options=options))
+            for field_name, value in secrets.items():
+                store.set(name, field_name, value)
+        yield specs, store, sims
+
+
+def cmd_gui(ctx: Context) -> int:
+    try:
+        from .ui.app import run_gui
+    except ImportError:
+        run_gui = None
+    if run_gui is not None:
+        return int(run_gui(ctx.args))
+    if not ctx.args.demo:
+        raise UsageError("the window is not available in this build; try 'blotter --demo' or 'blotter orders'")
+    with demo_environment(ctx.args.seed) as (specs, store, _sims):
+
+        async def run() -> int:
+            service = BlotterService(specs, store, read_only=bool(ctx.args.read_only))
+            service.add_response_listener(log_response)
+            try:
+                listing = await service.open_orders()
+            finally:
+                await service.aclose()
+            print_orders(listing, False, ctx.out)
+            return _report_failures(listing)
+
+        return asyncio.run(run())
+
+
+# ---------------------------------------------------------------------- argument parsing
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="blotter", description="Every open order at every venue; cancels you can trust.")
+    p.add_argument("--version", action="version", version=f"blotter {__version__}")
+    p.add_argument("--demo", action="store_true", help="start the embedded demo venues and open the window on them")
+    p.add_argument("--screenshot", metavar="PATH", help="with the window: render it to a PNG and exit")
+    p.add_argument("--read-only", action="store_true", help="disable every cancel action")
+    p.add_argument("--seed", type=int, default=7, help=argparse.SUPPRESS)
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging to the log file")
+    p.set_defaults(func=cmd_gui)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    conns = sub.add_parser("connections", help="add, list and remove venue connections")
+    csub = conns.add_subparsers(dest="subcommand", metavar="ACTION", required=True)
+    add = csub.add_parser("add", help="add a connection (secrets go to the OS keyring)")
+    add.add_argument("venue", choices=[v.value for v in Venue])
+    add.add_argument("name")
+    add.add_argument("--base-url", required=True)
+    add.add_argument("--username", help="AutoShares user name")
+    add.add_argument("--cancel-mode", choices=("quick", "sync"), help="AutoShares: orders (quick) or syncorders (venue-verified)")
+    add.add_argument("--api-version", help="AutoShares API version (default 1.0)")
+    add.add_argument("--client-id", help="SnapTrade client id")
+    add.add_argument("--user-id", help="SnapTrade user id")
+    add.add_argument("--eth-address", help="tanX wallet address (derived from the private key if omitted)")
+    add.add_argument("--read-only", dest="connection_read_only", action="store_true", help="never cancel on this connection")
+    add.add_argument("--ca-bundle", help="extra CA bundle file for this venue's TLS")
+    add.add_argument("--secrets-stdin", action="store_true", help="read the secrets as one JSON object from stdin")
+    add.set_defaults(func=cmd_connections_add)
+    lst = csub.add_parser("list", help="list connections")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_connections_list)
+    rm = csub.add_parser("remove", help="remove a connection and its stored secrets")
+    rm.add_argument("name")
+    rm.set_defaults(func=cmd_connections_remove)
+
+    acc = sub.add_parser("accounts", help="list accounts of every connection")
+    acc.add_argument("--connection")
+    acc.add_argument("--json", action="store_true")
+    acc.set_defaults(func=cmd_accounts)
+
+    orders = sub.add_parser("orders", help="list open orders")
+    orders.add_argument("--connection")
+    orders.add_argument("--account")
+    orders.add_argument("--json", action="store_true")
+    orders.set_defaults(func=cmd_orders)
+
+    wait_help = "seconds to wait for the venue to confirm (default 30)"
+    cancel = sub.add_parser("cancel", help="cancel orders by key connection/account/order_id")
+    cancel.add_argument("keys", nargs="+", metavar="KEY")
+    cancel.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    cancel.add_argument("--json", action="store_true")
+    cancel.add_argument("--wait", type=float, default=30.0, help=wait_help)
+    cancel.set_defaults(func=cmd_cancel)
+
+    call = sub.add_parser("cancel-all", help="cancel every matching open order")
+    call.add_argument("--connection")
+    call.add_argument("--account")
+    call.add_argument("--symbol")
+    call.add_argument("--side", choices=[s.value for s in Side if s is not Side.UNKNOWN])
+    call.add_argument("--yes", action="store_true")
+    call.add_argument("--json", action="store_true")
+    call.add_argument("--wait", type=float, default=30.0, help=wait_help)
+    call.set_defaults(func=cmd_cancel_all)
+
+    sim = sub.add_parser("sim", help="the venue simulators")
+    ssub = sim.add_subparsers(dest="subcommand", metavar="ACTION", required=True)
+    serve = ssub.add_parser("serve", help="serve simulators on 127.0.0.1; prints their base URLs as one JSON line")
+    serve.add_argument("--scenario", help="scenario JSON file (default: the demo scenario)")
+    serve.set_defaults(func=cmd_sim_serve)
+    scen = ssub.add_parser("scenario", help="write the demo scenario as JSON (a starting point for your own)")
+    scen.add_argument("-o", "--output", default="-")
+    scen.set_defaults(func=cmd_sim_scenario)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context(args, sys.stdout)
+    try:
+        setup_logging(args.verbose)
+        return int(args.func(ctx))
+    except UsageError as exc:
+        sys.stderr.write(f"blotter: {exc}\n")
+        return EXIT_USAGE
+    except (ConfigError, CredentialError) as exc:
+        sys.stderr.write(f"blotter: {exc}\n")
+        return EXIT_USAGE
+    except BlotterError as exc:
+        sys.stderr.write(f"blotter: {exc}\n")
+        return EXIT_PROBLEM
+    except KeyboardInterrupt:
+        sys.stderr.write("blotter: interrupted\n")
+        return 130
+    except OSError as exc:
+        sys.stderr.write(f"blotter: {exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}\n")
+        return EXIT_PROBLEM
+
+
+if __name__ == "__main__":
+    sys.exit(main())

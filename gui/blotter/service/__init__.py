@@ -1,0 +1,15 @@
+"""The application without a screen: connections, cancel coordinator, health."""
+
+from .coordinator import CancelCoordinator, CancelEvent, CancelPhase
+from .session import BlotterService, ConnectionFailure, ConnectionHealth, Listing, OrderFilter
+
+__all__ = [
+    "BlotterService",
+    "CancelCoordinator",
+    "CancelEvent",
+    "CancelPhase",
+    "ConnectionFailure",
+    "ConnectionHealth",
+    "Listing",
+    "OrderFilter",
+]

@@ -1,0 +1,364 @@
+"""The cancel coordinator: every cancel attempt ends in exactly one truthful outcome.
+
+Lifecycle of one attempt (DESIGN.md §2):
+
+    sending ──▶ venue says done (AutoShares 204) ──▶ re-read to confirm ──▶ cancelled | pending | too late
+            ├─▶ venue queued it (tanX, SnapTrade) ──▶ pending ──▶ poll ──▶ cancelled | filled (too late)
+            │                                                            └─ timeout: pending (not confirmed)
+            ├─▶ venue refused (409/422/400) ──▶ re-read once to show the true state ──▶ rejected
+            ├─▶ auth refused (401 after one re-login, 403) ──▶ failed (nothing else can be asked)
+            └─▶ no answer (timeout, reset, 5xx) ──▶ reconciling ──▶ poll ──▶ whatever the venue shows;
+                                                                         unknown only if it cannot be asked
+
+A cancel for an order whose attempt is still running sends nothing: the caller gets the same attempt.
+Requests per connection are bounded by the adapter's ``max_concurrency``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from ..core import (
+    AuthError,
+    CancelAck,
+    CancelOutcome,
+    CancelResult,
+    NotFoundError,
+    Order,
+    OrderKey,
+    OrderStatus,
+    OutcomeUnknown,
+    Provenance,
+    RateLimitedError,
+    VenueError,
+    VenueRefused,
+    VenueResponse,
+)
+from ..venues.base import VenueAdapter
+
+log = logging.getLogger(__name__)
+
+
+class CancelPhase(StrEnum):
+    """Where an attempt is; ``DONE`` carries the one final result."""
+
+    SENDING = "sending"  # the request is on the wire
+    PENDING = "pending"  # the venue accepted it; waiting for the order to show cancelled
+    RECONCILING = "reconciling"  # no clear answer (or a refusal): asking the venue again
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelEvent:
+    attempt_id: str
+    key: OrderKey
+    phase: CancelPhase
+    provenance: Provenance
+    batch_id: str
+    message: str
+    response: VenueResponse | None = None
+    order: Order | None = None
+    result: CancelResult | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+CancelListener = Callable[[CancelEvent], None]
+
+
+@dataclass(slots=True)
+class _Attempt:
+    attempt_id: str
+    key: OrderKey
+    provenance: Provenance
+    batch_id: str
+    future: asyncio.Future[CancelResult]
+    started: float = field(default_factory=time.perf_counter)
+    latency_ms: float = 0.0
+    http_status: int | None = None
+    venue_message: str = ""
+
+
+class CancelCoordinator:
+    """Runs cancel attempts against the adapters and publishes their lifecycle as events."""
+
+    def __init__(
+        self,
+        adapters: Mapping[str, VenueAdapter],
+        *,
+        reconcile_timeout_s: float = 30.0,
+        poll_initial_s: float = 0.25,
+        poll_max_s: float = 2.0,
+        is_read_only: Callable[[str], bool] | None = None,
+    ) -> None:
+        self._adapters = adapters
+        self.reconcile_timeout_s = reconcile_timeout_s
+        self._poll_initial_s = poll_initial_s
+        self._poll_max_s = poll_max_s
+        self._is_read_only = is_read_only or (lambda _connection: False)
+        self._listeners: list[CancelListener] = []
+        self._in_flight: dict[OrderKey, _Attempt] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._limits: dict[str, asyncio.Semaphore] = {}
+
+    # ------------------------------------------------------------------ public API
+    def subscribe(self, listener: CancelListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def in_flight(self, key: OrderKey) -> bool:
+        return key in self._in_flight
+
+    @property
+    def in_flight_keys(self) -> frozenset[OrderKey]:
+        return frozenset(self._in_flight)
+
+    def submit(
+        self, key: OrderKey, provenance: Provenance, batch_id: str = ""
+    ) -> asyncio.Future[CancelResult]:
+        """Start a cancel (or join the one already running for this order); returns its result future."""
+        existing = self._in_flight.get(key)
+        if existing is not None:
+            return existing.future
+        loop = asyncio.get_running_loop()
+        attempt = _Attempt(uuid.uuid4().hex, key, provenance, batch_id, loop.create_future())
+        self._in_flight[key] = attempt
+        task = loop.create_task(self._run(attempt), name=f"cancel {key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return attempt.future
+
+    async def cancel(self, key: OrderKey, provenance: Provenance, batch_id: str = "") -> CancelResult:
+        return await asyncio.shield(self.submit(key, provenance, batch_id))
+
+    async def cancel_many(
+        self, keys: Iterable[OrderKey], provenance: Provenance, batch_id: str = ""
+    ) -> list[CancelResult]:
+        futures = [self.submit(k, provenance, batch_id) for k in dict.fromkeys(keys)]
+        return list(await asyncio.gather(*futures))
+
+    async def aclose(self) -> None:
+        """Stop every running attempt (their futures are cancelled, nothing is claimed)."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # ------------------------------------------------------------------ the lifecycle
+    async def _run(self, attempt: _Attempt) -> None:
+        try:
+            result = await self._lifecycle(attempt)
+        except asyncio.CancelledError:
+            attempt.future.cancel()
+            self._in_flight.pop(attempt.key, None)
+            raise
+        except Exception as exc:  # a bug must still end the attempt with one honest outcome
+            log.exception("cancel attempt %s crashed", attempt.attempt_id)
+            result = self._result(attempt, CancelOutcome.UNKNOWN, f"internal error: {type(exc).__name__}",
+                                  None, detail="Blotter could not finish this cancel; check the order")
+        self._in_flight.pop(attempt.key, None)
+        self._emit(attempt, CancelPhase.DONE, result.message, result=result)
+        if not attempt.future.done():
+            attempt.future.set_result(result)
+
+    async def _lifecycle(self, attempt: _Attempt) -> CancelResult:
+        key = attempt.key
+        adapter = self._adapters.get(key.connection)
+        if adapter is None:
+            return self._result(attempt, CancelOutcome.FAILED, f"unknown connection {key.connection!r}", None)
+        if self._is_read_only(key.connection):
+            return self._result(attempt, CancelOutcome.FAILED,
+                                f"connection {key.connection!r} is read-only: no cancel was sent", None)
+        self._emit(attempt, CancelPhase.SENDING, "cancel sent")
+        try:
+            async with self._limit(key.connection, adapter):
+                receipt = await adapter.cancel(key)
+        except AuthError as exc:
+            self._note(attempt, exc.response, exc.message)
+            return self._result(attempt, CancelOutcome.FAILED, exc.message, None)
+        except RateLimitedError as exc:
+            self._note(attempt, exc.response, exc.message)
+            return self._result(attempt, CancelOutcome.REJECTED, exc.message, None,
+                                detail="the venue's rate limit held even after waiting; not cancelled")
+        except VenueRefused as exc:
+            self._note(attempt, exc.response, exc.message)
+            self._emit(attempt, CancelPhase.RECONCILING, exc.message, exc.response)
+            order = await self._read_once(adapter, key)
+            return self._refused(attempt, exc, order)
+        except OutcomeUnknown as exc:
+            self._note(attempt, exc.response, exc.message)
+            self._emit(attempt, CancelPhase.RECONCILING, exc.message, exc.response)
+            return await self._reconcile_unknown(attempt, adapter, exc)
+        except VenueError as exc:  # any other typed error is treated as unknown
+            self._note(attempt, exc.response, exc.message)
+            return await self._reconcile_unknown(attempt, adapter, OutcomeUnknown(exc.message, exc.response))
+        self._note(attempt, receipt.response, receipt.response.message)
+        if receipt.ack is CancelAck.QUEUED:
+            self._emit(attempt, CancelPhase.PENDING, receipt.response.message, receipt.response, receipt.order)
+        return await self._confirm(attempt, adapter, receipt.ack)
+
+    async def _confirm(self, attempt: _Attempt, adapter: VenueAdapter, ack: CancelAck) -> CancelResult:
+        """The venue accepted the cancel: poll until it shows the order terminal, or time out."""
+        words = attempt.venue_message
+        order, read_error = await self._poll(attempt, adapter, until_terminal=True)
+        if order is None:
+            if ack is CancelAck.DONE and isinstance(read_error, NotFoundError | None):
+                return self._result(attempt, CancelOutcome.CANCELLED, words, None,
+                                    detail="the venue answered that the order is cancelled; "
+                                           "it no longer lists the order")
+            if ack is CancelAck.DONE:
+                return self._result(attempt, CancelOutcome.CANCELLED, words, None,
+                                    detail=f"the venue answered that the order is cancelled; "
+                                           f"re-reading it failed: {read_error}")
+            return self._result(attempt, CancelOutcome.PENDING, words, None,
+                                detail=f"accepted by the venue; could not re-read the order: {read_error}")
+        return self._from_order(attempt, order, accepted=True)
+
+    async def _reconcile_unknown(
+        self, attempt: _Attempt, adapter: VenueAdapter, exc: OutcomeUnknown
+    ) -> CancelResult:
+        order, read_error = await self._poll(attempt, adapter, until_terminal=True)
+        if order is None:
+            detail = (
+                "the venue no longer lists the order" if isinstance(read_error, NotFoundError)
+                else f"the venue could not be asked again: {read_error}"
+            )
+            return self._result(attempt, CancelOutcome.UNKNOWN, exc.message, None, detail=detail)
+        if order.status.is_open and order.status is not OrderStatus.PENDING_CANCEL:
+            return self._result(
+                attempt, CancelOutcome.FAILED, exc.message, order,
+                detail=f"no answer to the cancel; the venue still shows the order {order.venue_status} "
+                       f"after {self.reconcile_timeout_s:g} s — it is NOT cancelled",
+            )
+        return self._from_order(attempt, order, accepted=False)
+
+    def _refused(self, attempt: _Attempt, exc: VenueRefused, order: Order | None) -> CancelResult:
+        detail = ""
+        if order is not None:
+            if order.status is OrderStatus.FILLED:
+                detail = "too late — the order filled"
+            elif order.status is OrderStatus.CANCELLED:
+                detail = "the order was already cancelled"
+            else:
+                detail = f"the venue shows the order {order.venue_status}"
+        return self._result(attempt, CancelOutcome.REJECTED, exc.message, order, detail=detail)
+
+    def _from_order(self, attempt: _Attempt, order: Order, *, accepted: bool) -> CancelResult:
+        words = attempt.venue_message
+        status = order.status
+        if status is OrderStatus.CANCELLED:
+            note = f"confirmed: the venue shows the order {order.venue_status}"
+            if order.cancel_reason:
+                note += f" ({order.cancel_reason})"
+            return self._result(attempt, CancelOutcome.CANCELLED, words, order, detail=note)
+        if status is OrderStatus.FILLED:
+            return self._result(attempt, CancelOutcome.REJECTED, words, order,
+                                detail="too late — the order filled before the cancel took effect")
+        if status.is_terminal:
+            return self._result(attempt, CancelOutcome.REJECTED, words, order,
+                                detail=f"the order ended {order.venue_status} before the cancel took effect")
+        if status is OrderStatus.PENDING_CANCEL:
+            return self._result(attempt, CancelOutcome.PENDING, words, order,
+                                detail=f"the venue shows the cancel pending ({order.venue_status}); "
+                                       f"not confirmed after {self.reconcile_timeout_s:g} s")
+        warn = "accepted by the venue" if accepted else "no clear answer"
+        return self._result(attempt, CancelOutcome.PENDING, words, order,
+                            detail=f"{warn}, but the venue still shows the order {order.venue_status} "
+                                   f"after {self.reconcile_timeout_s:g} s — check it")
+
+    # ------------------------------------------------------------------ reading the venue again
+    async def _poll(
+        self, attempt: _Attempt, adapter: VenueAdapter, *, until_terminal: bool
+    ) -> tuple[Order | None, VenueError | None]:
+        """Re-read the order until terminal (or the timeout); returns the last state seen."""
+        deadline = time.monotonic() + self.reconcile_timeout_s
+        delay = self._poll_initial_s
+        last_order: Order | None = None
+        last_error: VenueError | None = None
+        first = True
+        while True:
+            if not first:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                await asyncio.sleep(min(delay, remaining))
+                delay = min(delay * 1.6, self._poll_max_s)
+            first = False
+            try:
+                async with self._limit(attempt.key.connection, adapter):
+                    order = await adapter.get_order(attempt.key.account, attempt.key.order_id)
+            except NotFoundError as exc:
+                return last_order, exc
+            except AuthError as exc:
+                return last_order, exc
+            except VenueError as exc:
+                last_error = exc
+                continue
+            last_order, last_error = order, None
+            if order.status.is_terminal or not until_terminal:
+                break
+            if time.monotonic() >= deadline:
+                break
+        return last_order, last_error
+
+    async def _read_once(self, adapter: VenueAdapter, key: OrderKey) -> Order | None:
+        try:
+            async with self._limit(key.connection, adapter):
+                return await adapter.get_order(key.account, key.order_id)
+        except VenueError:
+            return None
+
+    # ------------------------------------------------------------------ plumbing
+    def _limit(self, connection: str, adapter: VenueAdapter) -> asyncio.Semaphore:
+        sem = self._limits.get(connection)
+        if sem is None:
+            sem = self._limits[connection] = asyncio.Semaphore(max(1, adapter.capabilities.max_concurrency))
+        return sem
+
+    @staticmethod
+    def _note(attempt: _Attempt, response: VenueResponse | None, message: str) -> None:
+        attempt.latency_ms = response.latency_ms if response else (time.perf_counter() - attempt.started) * 1000
+        attempt.http_status = response.http_status if response else None
+        attempt.venue_message = message
+
+    def _result(
+        self, attempt: _Attempt, outcome: CancelOutcome, message: str, order: Order | None, *, detail: str = ""
+    ) -> CancelResult:
+        return CancelResult(
+            key=attempt.key,
+            attempt_id=attempt.attempt_id,
+            outcome=outcome,
+            message=message,
+            http_status=attempt.http_status,
+            latency_ms=attempt.latency_ms,
+            final_status=order.status if order else None,
+            provenance=attempt.provenance,
+            batch_id=attempt.batch_id,
+            venue_status=order.venue_status if order else "",
+            detail=detail,
+        )
+
+    def _emit(
+        self,
+        attempt: _Attempt,
+        phase: CancelPhase,
+        message: str,
+        response: VenueResponse | None = None,
+        order: Order | None = None,
+        result: CancelResult | None = None,
+    ) -> None:
+        event = CancelEvent(attempt.attempt_id, attempt.key, phase, attempt.provenance, attempt.batch_id,
+                            message, response, order, result)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break a cancel
+                log.exception("cancel listener failed")

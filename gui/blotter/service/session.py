@@ -1,0 +1,267 @@
+"""The application without a screen: connections, listing, cancelling, health. Used by CLI and GUI."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..core import (
+    Account,
+    BlotterError,
+    CancelResult,
+    ConfigError,
+    ConnectionSpec,
+    CredentialError,
+    Order,
+    OrderKey,
+    Provenance,
+    ReadOnlyError,
+    Side,
+    Venue,
+    VenueResponse,
+)
+from ..store.credentials import CredentialStore, read_secrets
+from ..venues.base import CodePrompt, VenueAdapter
+from ..venues.registry import FIELDS, create_adapter
+from .coordinator import CancelCoordinator
+
+ResponseListener = Callable[[VenueResponse], None]
+
+
+def required_secrets_missing(spec: ConnectionSpec, secrets: Mapping[str, str]) -> list[str]:
+    fields = FIELDS[spec.venue]
+    missing = [f for f in fields.required_secrets if not secrets.get(f)]
+    if spec.venue is Venue.TANX and not secrets.get("private_key") and not (
+        secrets.get("access_token") and secrets.get("refresh_token")
+    ):
+        missing.append("private_key (or an access_token + refresh_token pair)")
+    return missing
+
+
+@dataclass
+class ConnectionHealth:
+    """What the accounts tree and status bar show about one connection."""
+
+    state: str = "idle"  # idle | refreshing | connected | error
+    last_success: datetime | None = None
+    last_error: str = ""
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+
+    @property
+    def median_latency_ms(self) -> float | None:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionFailure:
+    connection: str
+    error: BlotterError
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Result of a fan-out over connections: what worked, and one clear failure per broken connection."""
+
+    accounts: list[Account] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    failures: list[ConnectionFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    connection: str = ""
+    account: str = ""
+    symbol: str = ""
+    side: Side | None = None
+
+    def matches(self, order: Order) -> bool:
+        return (
+            (not self.connection or order.key.connection == self.connection)
+            and (not self.account or order.key.account == self.account)
+            and (not self.symbol or order.symbol.upper() == self.symbol.upper())
+            and (self.side is None or order.side is self.side)
+        )
+
+
+class BlotterService:
+    """Owns one adapter per connection, the cancel coordinator, and per-connection health."""
+
+    def __init__(
+        self,
+        specs: Iterable[ConnectionSpec],
+        credentials: CredentialStore,
+        *,
+        read_only: bool = False,
+        reconcile_timeout_s: float = 30.0,
+        code_prompt: CodePrompt | None = None,
+        transport_for: Callable[[ConnectionSpec], Any] | None = None,
+    ) -> None:
+        self.specs: dict[str, ConnectionSpec] = {s.name: s for s in specs}
+        self.credentials = credentials
+        self.read_only = read_only
+        self._code_prompt = code_prompt
+        self._transport_for = transport_for
+        self._adapters: dict[str, VenueAdapter] = {}
+        self.health: dict[str, ConnectionHealth] = {name: ConnectionHealth() for name in self.specs}
+        self._response_listeners: list[ResponseListener] = []
+        self.coordinator = CancelCoordinator(
+            _LazyAdapters(self), reconcile_timeout_s=reconcile_timeout_s, is_read_only=self.is_read_only
+        )
+
+    # ------------------------------------------------------------------ connections
+    def is_read_only(self, connection: str) -> bool:
+        spec = self.specs.get(connection)
+        return self.read_only or (spec is not None and spec.read_only)
+
+    def spec(self, name: str) -> ConnectionSpec:
+        try:
+            return self.specs[name]
+        except KeyError:
+            known = ", ".join(sorted(self.specs)) or "none configured"
+            raise ConfigError(f"unknown connection {name!r} (known: {known})") from None
+
+    def adapter(self, name: str) -> VenueAdapter:
+        adapter = self._adapters.get(name)
+        if adapter is None:
+            spec = self.spec(name)
+            secrets = read_secrets(self.credentials, name, FIELDS[spec.venue].secrets)
+            missing = required_secrets_missing(spec, secrets)
+            if missing:
+                raise CredentialError(
+                    f"connection {name!r} has no {', '.join(missing)} stored in the {self.credentials.description}"
+                )
+            transport = self._transport_for(spec) if self._transport_for else None
+            adapter = create_adapter(spec, secrets, transport=transport, code_prompt=self._code_prompt)
+            adapter.add_listener(lambda r, n=name: self._on_response(n, r))
+            self._adapters[name] = adapter
+        return adapter
+
+    def add_response_listener(self, listener: ResponseListener) -> None:
+        self._response_listeners.append(listener)
+
+    def _on_response(self, name: str, response: VenueResponse) -> None:
+        health = self.health.setdefault(name, ConnectionHealth())
+        if response.ok:
+            health.latencies_ms.append(response.latency_ms)
+        for listener in list(self._response_listeners):
+            listener(response)
+
+    def _names(self, connection: str = "") -> list[str]:
+        if connection:
+            self.spec(connection)
+            return [connection]
+        return sorted(self.specs)
+
+    # ------------------------------------------------------------------ reading
+    async def accounts(self, connection: str = "") -> Listing:
+        async def one(name: str) -> list[Account]:
+            return await self.adapter(name).list_accounts()
+
+        results = await self._fan_out(self._names(connection), one)
+        return Listing(accounts=[a for r in results.values() if isinstance(r, list) for a in r],
+                       failures=_failures(results))
+
+    async def open_orders(self, flt: OrderFilter | None = None) -> Listing:
+        flt = flt or OrderFilter()
+
+        async def one(name: str) -> tuple[list[Account], list[Order]]:
+            adapter = self.adapter(name)
+            accounts = await adapter.list_accounts()
+            if flt.account:
+                accounts = [a for a in accounts if a.account_id == flt.account]
+            per_account = await asyncio.gather(*(adapter.list_open_orders(a.account_id) for a in accounts))
+            return accounts, [o for orders in per_account for o in orders if flt.matches(o)]
+
+        results = await self._fan_out(self._names(flt.connection), one)
+        ok = [r for r in results.values() if isinstance(r, tuple)]
+        listing = Listing(
+            accounts=[a for accs, _ in ok for a in accs],
+            orders=sorted((o for _, orders in ok for o in orders), key=lambda o: o.key),
+            failures=_failures(results),
+        )
+        if flt.account and not listing.accounts and not listing.failures:
+            raise ConfigError(f"no account {flt.account!r} in {flt.connection or 'any connection'}")
+        return listing
+
+    async def _fan_out(self, names: Sequence[str], fn: Callable[[str], Any]) -> dict[str, Any]:
+        async def guarded(name: str) -> Any:
+            health = self.health.setdefault(name, ConnectionHealth())
+            health.state = "refreshing"
+            try:
+                result = await fn(name)
+            except BlotterError as exc:
+                health.state, health.last_error = "error", str(exc)
+                return exc
+            health.state, health.last_success, health.last_error = "connected", datetime.now(UTC), ""
+            return result
+
+        values = await asyncio.gather(*(guarded(n) for n in names))
+        return dict(zip(names, values, strict=True))
+
+    # ------------------------------------------------------------------ cancelling
+    def check_can_cancel(self, connection: str) -> None:
+        self.spec(connection)
+        if self.read_only:
+            raise ReadOnlyError("Blotter is in read-only mode: cancelling is disabled")
+        if self.is_read_only(connection):
+            raise ReadOnlyError(f"connection {connection!r} is read-only: cancelling is disabled")
+
+    async def cancel(
+        self, keys: Sequence[OrderKey], provenance: Provenance, batch_id: str = ""
+    ) -> list[CancelResult]:
+        for key in keys:
+            self.check_can_cancel(key.connection)
+        for name in {k.connection for k in keys}:
+            self.adapter(name)  # missing secrets fail here, before any request is sent
+        return await self.coordinator.cancel_many(keys, provenance, batch_id)
+
+    async def cancel_all(
+        self, flt: OrderFilter, provenance: Provenance = Provenance.CANCEL_ALL
+    ) -> tuple[list[CancelResult], Listing]:
+        names = self._names(flt.connection)
+        for name in names:
+            self.check_can_cancel(name)
+        listing = await self.open_orders(flt)
+        batch_id = uuid.uuid4().hex[:12]
+        results = await self.coordinator.cancel_many([o.key for o in listing.orders], provenance, batch_id)
+        return results, listing
+
+    async def aclose(self) -> None:
+        await self.coordinator.aclose()
+        await asyncio.gather(*(a.aclose() for a in self._adapters.values()), return_exceptions=True)
+        self._adapters.clear()
+
+
+class _LazyAdapters(Mapping[str, VenueAdapter]):
+    """Lets the coordinator reach adapters that are created on first use."""
+
+    def __init__(self, service: BlotterService) -> None:
+        self._service = service
+
+    def __getitem__(self, name: str) -> VenueAdapter:
+        if name not in self._service.specs:
+            raise KeyError(name)
+        return self._service.adapter(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except (KeyError, BlotterError):
+            return default
+
+    def __iter__(self) -> Any:
+        return iter(self._service.specs)
+
+    def __len__(self) -> int:
+        return len(self._service.specs)
+
+
+def _failures(results: Mapping[str, Any]) -> list[ConnectionFailure]:
+    return [ConnectionFailure(n, r) for n, r in results.items() if isinstance(r, BlotterError)]
+

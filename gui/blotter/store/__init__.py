@@ -1,0 +1,1 @@
+"""Persistence: configuration (no secrets), credentials (OS keyring or memory), audit."""

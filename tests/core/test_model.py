@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from blotter.core import CancelOutcome, CancelResult, OrderKey, OrderStatus, Provenance
+from blotter.core.connection import validate_connection_name
+from blotter.core.errors import ConfigError
+from blotter.core.urls import validate_base_url
+
+
+def test_order_key_round_trips_and_rejects_garbage() -> None:
+    key = OrderKey("as-demo", "6303", "73552")
+    assert str(key) == "as-demo/6303/73552"
+    assert OrderKey.parse(" as-demo/6303/73552 ") == key
+    for bad in ("as-demo/6303", "a/b/c/d", "a//c", "", "///"):
+        with pytest.raises(ValueError, match="not an order key"):
+            OrderKey.parse(bad)
+
+
+def test_status_partitions() -> None:
+    terminal = {s for s in OrderStatus if s.is_terminal}
+    assert terminal == {OrderStatus.CANCELLED, OrderStatus.FILLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+    assert OrderStatus.PENDING_CANCEL.is_open and not OrderStatus.UNKNOWN.is_open
+
+
+def test_too_late_only_when_filled_and_not_cancelled() -> None:
+    base = dict(key=OrderKey("c", "a", "1"), attempt_id="x", message="m", http_status=409, latency_ms=3.0,
+                provenance=Provenance.CLI)
+    late = CancelResult(outcome=CancelOutcome.REJECTED, final_status=OrderStatus.FILLED, **base)
+    assert late.too_late and late.as_dict()["too_late"] is True
+    ok = CancelResult(outcome=CancelOutcome.CANCELLED, final_status=OrderStatus.CANCELLED, **base)
+    assert not ok.too_late and ok.outcome.is_success
+    assert not CancelOutcome.UNKNOWN.is_success
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://api.autoshares.dev/", "https://api.autoshares.dev"),
+        ("https://pub-api-et-demo-prod.etnasoft.us/api", "https://pub-api-et-demo-prod.etnasoft.us/api"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("http://localhost:9/api", "http://localhost:9/api"),
+        ("http://[::1]:9", "http://[::1]:9"),
+    ],
+)
+def test_base_url_accepts(url: str, expected: str) -> None:
+    assert validate_base_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://api.tanx.fi", "https is required"),
+        ("http://10.0.0.5:80", "https is required"),
+        ("ftp://x.y", "malformed"),
+        ("api.tanx.fi", "malformed"),
+        ("https://x.y:notaport", "malformed"),
+        ("https://user:pw@x.y", "credentials"),
+        ("https://x.y/?a=1", "query"),
+    ],
+)
+def test_base_url_rejects_with_a_reason(url: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        validate_base_url(url)
+
+
+def test_connection_names() -> None:
+    assert validate_connection_name("tanx-alpha.2") == "tanx-alpha.2"
+    for bad in ("", "a/b", "-x", "a b", "x" * 65):
+        with pytest.raises(ConfigError):
+            validate_connection_name(bad)
+
+
+def test_decimals_print_exactly() -> None:
+    from blotter.core.model import _dec
+
+    assert _dec(Decimal("100.0")) == "100"
+    assert _dec(Decimal("0.0335")) == "0.0335"
+    assert _dec(Decimal("1E+2")) == "100"
+    assert _dec(None) is None
