@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import logging
@@ -172,10 +173,8 @@ def cmd_connections_add(ctx: Context) -> int:
         config.add(spec)
     except BaseException:
         for field_name in written:
-            try:
+            with contextlib.suppress(CredentialError):
                 store.delete(spec.name, field_name)
-            except CredentialError:
-                pass
         raise
     ctx.out.write(
         f"added {venue.value} connection {spec.name!r} ({spec.base_url}); "
@@ -212,7 +211,7 @@ def _read_secrets(venue: Venue, from_stdin: bool) -> dict[str, str]:
 
 def cmd_connections_list(ctx: Context) -> int:
     specs = list(ConfigStore())
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"name": s.name, "venue": s.venue.value, "base_url": s.base_url, "read_only": s.read_only,
          "options": dict(s.options)}
         for s in specs
@@ -430,12 +429,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--base-url", required=True)
     add.add_argument("--username", help="AutoShares user name")
-    add.add_argument("--cancel-mode", choices=("quick", "sync"), help="AutoShares: orders (quick) or syncorders (venue-verified)")
+    add.add_argument("--cancel-mode", choices=("quick", "sync"),
+                     help="AutoShares: orders (quick) or syncorders (venue-verified)")
     add.add_argument("--api-version", help="AutoShares API version (default 1.0)")
     add.add_argument("--client-id", help="SnapTrade client id")
     add.add_argument("--user-id", help="SnapTrade user id")
     add.add_argument("--eth-address", help="tanX wallet address (derived from the private key if omitted)")
-    add.add_argument("--read-only", dest="connection_read_only", action="store_true", help="never cancel on this connection")
+    add.add_argument("--read-only", dest="connection_read_only", action="store_true",
+                     help="never cancel on this connection")
     add.add_argument("--ca-bundle", help="extra CA bundle file for this venue's TLS")
     add.add_argument("--secrets-stdin", action="store_true", help="read the secrets as one JSON object from stdin")
     add.set_defaults(func=cmd_connections_add)

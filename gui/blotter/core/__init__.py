@@ -65,6 +65,6 @@ __all__ = [
     "VenueResponse",
 ]
 
-from .connection import ConnectionSpec, validate_connection_name  # noqa: E402
+from .connection import ConnectionSpec, validate_connection_name
 
 __all__ += ["ConnectionSpec", "validate_connection_name"]

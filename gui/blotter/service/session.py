@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import statistics
 import uuid
 from collections import deque
@@ -138,7 +139,7 @@ class BlotterService:
                 )
             transport = self._transport_for(spec) if self._transport_for else None
             adapter = create_adapter(spec, secrets, transport=transport, code_prompt=self._code_prompt)
-            adapter.add_listener(lambda r, n=name: self._on_response(n, r))
+            adapter.add_listener(functools.partial(self._on_response, name))
             self._adapters[name] = adapter
         return adapter
 

@@ -165,6 +165,11 @@ class SimBase:
         self._window_count = 0
 
     # -- hooks for venue modules
+    @property
+    def app(self) -> ASGIApp:
+        """The venue's ASGI app wrapped in ``SimMiddleware``."""
+        raise NotImplementedError
+
     def rate_limited_response(self, retry_after: int) -> Response:
         return JSONResponse({"detail": "Too many requests"}, status_code=429,
                             headers={"Retry-After": str(retry_after)})
@@ -262,6 +267,8 @@ class SimMiddleware:
         async def send_recording(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = int(message["status"])
+                # Log it before the client can see the answer (tests read the log right after).
+                self._set_status(entry_index, status_holder["status"])
             await send(message)
 
         try:

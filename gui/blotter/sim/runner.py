@@ -82,7 +82,9 @@ class SimServer:
     def start(self) -> dict[str, str]:
         sockets: dict[str, socket.socket] = {}
         for venue in self.sims.sims:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only then; without it every
+            # response waits ~40 ms for Nagle + the client's delayed ACK.
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, 0))
             sock.listen(128)
@@ -115,8 +117,7 @@ class SimServer:
                 self.sims.sims[venue].app, log_level="warning", access_log=False, lifespan="off",
                 timeout_graceful_shutdown=1,
             )
-            server = uvicorn.Server(config)
-            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+            server = uvicorn.Server(config)  # off the main thread it installs no signal handlers
             self._servers.append(server)
             tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
         while not all(s.started for s in self._servers):

@@ -25,9 +25,14 @@ class Capabilities:
 class VenueAdapter(Protocol):
     """An authenticated session with one venue connection. All methods raise ``core`` errors only."""
 
-    venue: Venue
-    spec: ConnectionSpec
-    capabilities: Capabilities
+    @property
+    def venue(self) -> Venue: ...
+
+    @property
+    def spec(self) -> ConnectionSpec: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     def add_listener(self, listener: ResponseListener) -> None: ...
 

@@ -1,0 +1,398 @@
+"""AutoShares (ETNA Trader white label) adapter, per venues.md §1.
+
+Auth is a header-only ``POST {base}/token`` (``Et-App-Key``, ``Username``, ``Password``) answering an
+opaque token; users with two-factor authentication get 202 ``Expecting`` and an interim token first,
+and the code is asked for through the code prompt. There is no refresh: on 401 the base class logs in
+again once (so a 2FA user is asked for a code again). Every other request carries ``Et-App-Key`` and
+``Authorization: Bearer <token>``.
+
+Open orders come from ``/accounts/{id}/orders`` filtered server-side by numeric status codes and
+checked again client-side (the code of ``Held`` is undocumented). Cancel is ``DELETE`` on the quick
+``orders`` path or the venue-verified ``syncorders`` path (option ``cancel_mode``); 204 means the venue
+says the order is cancelled.
+
+Status mapping (venue name → ``OrderStatus``), with the two judgement calls:
+
+- New, PendingNew, AcceptedForBidding, Suspended, Held, Stopped, PendingReplace → open;
+  PartiallyFilled → partially_filled; PendingCancel → pending_cancel.
+- Canceled → cancelled; Filled → filled; Rejected, Error → rejected; Expired → expired.
+- DoneForDay → **expired**: ETNA's own example is a Day order closed by the OMS ("Expired by OMS")
+  with nothing executed; it is terminal and not a fill (ExecutedQuantity still tells of partial fills).
+- Replaced → **cancelled**: this version of the order no longer works; its replacement is listed as
+  an order of its own.
+- Calculated and any unknown name → unknown (neither open nor terminal: reconciliation keeps asking).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import httpx
+
+from ..core import (
+    Account,
+    Action,
+    AuthError,
+    CancelAck,
+    CancelReceipt,
+    ConfigError,
+    NotFoundError,
+    Order,
+    OrderKey,
+    OrderStatus,
+    OrderType,
+    Side,
+    TwoFactorRequired,
+    Venue,
+    VenueError,
+    VenueProtocolError,
+)
+from ..core.connection import ConnectionSpec
+from .base import Capabilities, CodePrompt
+from .http import HttpAdapter, Reply, parse_time, require_decimal, to_decimal
+
+CANCEL_MODES = ("quick", "sync")
+# New, PartiallyFilled, PendingCancel, Stopped, Suspended, PendingNew, AcceptedForBidding, PendingReplace
+OPEN_STATUS_FILTER = "Status in (0,1,6,7,9,10,13,14)"
+PAGE_SIZE = 100  # the venue's maximum
+MAX_PAGES = 1000  # a venue that never stops paging must not hang a refresh
+
+STATUS_NAMES_BY_CODE: dict[int, str] = {
+    0: "New", 1: "PartiallyFilled", 2: "Filled", 3: "DoneForDay", 4: "Canceled", 5: "Replaced",
+    6: "PendingCancel", 7: "Stopped", 8: "Rejected", 9: "Suspended", 10: "PendingNew", 11: "Calculated",
+    12: "Expired", 13: "AcceptedForBidding", 14: "PendingReplace", 15: "Error",
+}
+STATUS_MAP: dict[str, OrderStatus] = {
+    "New": OrderStatus.OPEN,
+    "PendingNew": OrderStatus.OPEN,
+    "AcceptedForBidding": OrderStatus.OPEN,
+    "Suspended": OrderStatus.OPEN,
+    "Held": OrderStatus.OPEN,
+    "Stopped": OrderStatus.OPEN,
+    "PendingReplace": OrderStatus.OPEN,
+    "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
+    "PendingCancel": OrderStatus.PENDING_CANCEL,
+    "Canceled": OrderStatus.CANCELLED,
+    "Replaced": OrderStatus.CANCELLED,
+    "Filled": OrderStatus.FILLED,
+    "DoneForDay": OrderStatus.EXPIRED,
+    "Expired": OrderStatus.EXPIRED,
+    "Rejected": OrderStatus.REJECTED,
+    "Error": OrderStatus.REJECTED,
+}
+SIDE_MAP: dict[str, Side] = {
+    "Buy": Side.BUY, "Sell": Side.SELL, "SellShort": Side.SELL_SHORT, "BuyToCover": Side.BUY_TO_COVER,
+}
+TYPE_MAP: dict[str, OrderType] = {
+    "Market": OrderType.MARKET,
+    "Limit": OrderType.LIMIT,
+    "Stop": OrderType.STOP,
+    "StopLimit": OrderType.STOP_LIMIT,
+    "TrailingStop": OrderType.TRAILING_STOP,
+    "TrailingStopLimit": OrderType.TRAILING_STOP,
+}
+_WHOLE_RE = re.compile(r"^[0-9]{1,10}$")
+
+
+class AutoSharesAdapter(HttpAdapter):
+    """One AutoShares login: options ``username``, ``cancel_mode`` (quick|sync), ``api_version``;
+    secrets ``app_key`` and ``password``."""
+
+    venue: ClassVar[Venue] = Venue.AUTOSHARES
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        bulk_cancel=False, cancel_is_async=False, max_concurrency=8, two_factor=True
+    )
+    display_name: ClassVar[str] = "AutoShares"
+
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        secrets: Mapping[str, str],
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        code_prompt: CodePrompt | None = None,
+    ) -> None:
+        username = spec.option("username").strip()
+        if not username:
+            raise ConfigError(f"AutoShares connection {spec.name!r} needs a username")
+        cancel_mode = spec.option("cancel_mode", "quick").strip().lower()
+        if cancel_mode not in CANCEL_MODES:
+            raise ConfigError(
+                f"AutoShares cancel_mode must be quick or sync, not {spec.option('cancel_mode')!r}"
+            )
+        version = spec.option("api_version", "1.0").strip().removeprefix("v")
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", version):
+            raise ConfigError(
+                f"AutoShares api_version must look like 1.0, not {spec.option('api_version')!r}"
+            )
+        super().__init__(spec, secrets, transport=transport, code_prompt=code_prompt)
+        self._username = username
+        self._cancel_mode = cancel_mode
+        self._v = f"/v{version}"
+        self._token = ""
+
+    # ------------------------------------------------------------------ auth
+    async def _authenticate(self) -> None:
+        self._token = ""
+        base = {
+            "Et-App-Key": self.secret("app_key"),
+            "Username": self._username,
+            "Password": self.secret("password"),
+        }
+        reply = await self.send(Action.LOGIN, "POST", "/token", headers=base, authed=False)
+        data = self._token_answer(reply)
+        if reply.status == 202:
+            step, reason = str(data.get("Step") or ""), str(data.get("Reason") or "")
+            interim = data.get("Token")
+            if not isinstance(interim, str) or not interim:
+                raise VenueProtocolError("AutoShares asked for another step but sent no interim token",
+                                         reply.response)
+            self.remember_secret(interim)
+            if step != "VerificationCode" or self._code_prompt is None:
+                raise TwoFactorRequired(
+                    f"AutoShares asks for a verification code: {reason or step}", reply.response, step=step
+                )
+            code = (await self._code_prompt(reason or "Enter the AutoShares verification code")).strip()
+            if not code:
+                raise TwoFactorRequired(
+                    "no AutoShares verification code was entered", reply.response, step=step
+                )
+            self.remember_secret(code)
+            second = {**base, "Authorization": f"Bearer {interim}", "VerificationCode": code}
+            reply = await self.send(Action.LOGIN, "POST", "/token", headers=second, authed=False)
+            data = self._token_answer(reply)
+            if reply.status == 202:
+                words = str(data.get("Reason") or data.get("Step") or "another step")
+                raise TwoFactorRequired(
+                    f"AutoShares asks for a further step Blotter cannot do: {words}",
+                    reply.response, step=str(data.get("Step") or ""),
+                )
+        token = data.get("Token")
+        if reply.status != 200 or data.get("State") != "Succeeded" or not isinstance(token, str) or not token:
+            raise VenueProtocolError("AutoShares answered the token request without a token", reply.response)
+        self.remember_secret(token)
+        self._token = token
+
+    def _token_answer(self, reply: Reply) -> dict[str, Any]:
+        if reply.status in (401, 403):
+            raise AuthError(reply.response.message, reply.response)
+        if reply.status not in (200, 202):
+            raise self.error_for(reply)
+        data = reply.json()
+        if not isinstance(data, dict):
+            raise VenueProtocolError("AutoShares sent a token answer that is not an object", reply.response)
+        return data
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Et-App-Key": self.secret("app_key"), "Authorization": f"Bearer {self._token}"}
+
+    # ------------------------------------------------------------------ requests
+    async def list_accounts(self) -> list[Account]:
+        reply = self.expect_ok(await self.send(Action.LIST_ACCOUNTS, "GET", f"{self._v}/users/@me/accounts"))
+        data = reply.json()
+        if not isinstance(data, list):
+            raise VenueProtocolError("AutoShares sent accounts that are not a list", reply.response)
+        return self.map_items(reply, data, self._account)
+
+    async def account_details(self, account: str) -> Mapping[str, Any]:
+        path = f"{self._v}/accounts/{_whole(account, 'account')}/info"
+        reply = self.expect_ok(await self.send(Action.ACCOUNT_DETAILS, "GET", path, account=account))
+        data = reply.json()
+        if not isinstance(data, dict):
+            raise VenueProtocolError("AutoShares sent account details that are not an object", reply.response)
+        return data
+
+    async def list_open_orders(self, account: str) -> list[Order]:
+        path = f"{self._v}/accounts/{_whole(account, 'account')}/orders"
+        found: dict[str, Order] = {}
+        seen = 0
+        for page in range(MAX_PAGES):
+            params = {
+                "pageNumber": page, "pageSize": PAGE_SIZE, "filter": OPEN_STATUS_FILTER,
+                "sortField": "Id", "desc": "false",
+            }
+            reply = self.expect_ok(
+                await self.send(Action.LIST_ORDERS, "GET", path, params=params, account=account)
+            )
+            data = reply.json()
+            if not isinstance(data, dict) or not isinstance(data.get("Result"), list):
+                raise VenueProtocolError(
+                    "AutoShares sent an orders page without a Result list", reply.response
+                )
+            items: list[Any] = data["Result"]
+            total = data.get("TotalCount")
+            if isinstance(total, bool) or not isinstance(total, int):
+                raise VenueProtocolError(
+                    "AutoShares sent an orders page without a TotalCount", reply.response
+                )
+            for order in self.map_items(reply, items, lambda item: self._order(account, item)):
+                found.setdefault(order.order_id, order)  # orders can shift between pages
+            seen += len(items)
+            if not items or seen >= total:
+                break
+        # The server-side filter uses numeric codes; check the names too (Held's code is unknown).
+        return [order for order in found.values() if order.status.is_open]
+
+    async def get_order(self, account: str, order_id: str) -> Order:
+        path = f"{self._v}/accounts/{_whole(account, 'account')}/orders/{_whole(order_id, 'order')}"
+        reply = self.expect_ok(
+            await self.send(Action.GET_ORDER, "GET", path, account=account, order_id=order_id)
+        )
+        return self.map_one(reply, reply.json(), lambda item: self._order(account, item))
+
+    async def cancel(self, key: OrderKey) -> CancelReceipt:
+        route = "syncorders" if self._cancel_mode == "sync" else "orders"
+        path = (
+            f"{self._v}/accounts/{_whole(key.account, 'account')}/{route}/{_whole(key.order_id, 'order')}"
+        )
+        reply = await self.send(
+            Action.CANCEL, "DELETE", path, account=key.account, order_id=key.order_id, idempotent=False
+        )
+        if reply.status in (200, 204):
+            return CancelReceipt(CancelAck.DONE, reply.response, self._echoed_order(key, reply))
+        if reply.ok:  # an undocumented 2xx (202…): accepted, not said to be cancelled
+            return CancelReceipt(CancelAck.QUEUED, reply.response, self._echoed_order(key, reply))
+        raise self.error_for(reply)
+
+    def _echoed_order(self, key: OrderKey, reply: Reply) -> Order | None:
+        """The documented 200 carries an "object"; use it if it is an order, never fail on it."""
+        if not reply.body.strip():
+            return None
+        try:
+            data = json.loads(reply.body)
+            if isinstance(data, dict) and "Id" in data and "Status" in data:
+                return self.map_one(reply, data, lambda item: self._order(key.account, item))
+        except (ValueError, VenueError):
+            pass
+        return None
+
+    # ------------------------------------------------------------------ mapping
+    def _account(self, item: Any) -> Account:
+        if not isinstance(item, Mapping):
+            raise TypeError("an account is not an object")
+        account_id = str(_int_value(item["Id"]))
+        number = str(item.get("ClearingAccount") or "")
+        return Account(
+            connection=self.spec.name,
+            venue=self.venue,
+            account_id=account_id,
+            name=str(item.get("Alias") or number or account_id),
+            number=number,
+            read_only=item.get("AccessType") == "ReadOnly",
+            currency=str(item.get("Currency") or ""),
+            raw=dict(item),
+        )
+
+    def _order(self, account: str, item: Any) -> Order:
+        if not isinstance(item, Mapping):
+            raise TypeError("an order is not an object")
+        order_id = str(_int_value(item["Id"]))
+        venue_status = _status_name(item.get("Status"))
+        status = STATUS_MAP.get(venue_status, OrderStatus.UNKNOWN)
+        quantity = require_decimal(item["Quantity"])
+        filled = to_decimal(item.get("ExecutedQuantity")) or Decimal(0)
+        leaves = to_decimal(item.get("LeavesQuantity"))
+        remaining = leaves if leaves is not None else max(quantity - filled, Decimal(0))
+        symbol = str(item.get("Symbol") or "") or f"#{item.get('SecurityId', '?')}"
+        venue_side, venue_type = str(item.get("Side") or ""), str(item.get("Type") or "")
+        reason = item.get("Description") or item.get("ErrorDescriptionText") or ""
+        return Order(
+            key=OrderKey(self.spec.name, account, order_id),
+            venue=self.venue,
+            symbol=symbol,
+            side=SIDE_MAP.get(venue_side, Side.UNKNOWN),
+            order_type=TYPE_MAP.get(venue_type, OrderType.OTHER),
+            quantity=quantity,
+            filled=filled,
+            remaining=remaining,
+            limit_price=to_decimal(item.get("Price"), zero_is_none=True),
+            stop_price=to_decimal(item.get("StopPrice"), zero_is_none=True),
+            status=status,
+            venue_status=venue_status,
+            created_at=parse_time(item.get("CreateDate")),
+            time_in_force=str(item.get("TimeInForce") or ""),
+            venue_side=venue_side,
+            venue_type=venue_type,
+            updated_at=parse_time(item.get("Date")),
+            cancel_reason=str(reason) if status.is_terminal else "",
+            raw=dict(item),
+        )
+
+    # ------------------------------------------------------------------ classifying
+    def _venue_message(self, status: int, body: bytes, headers: httpx.Headers) -> str:
+        """ModelState as "field: message"; token answers' Reason; Message/message (+ error)."""
+        text = body.decode("utf-8", "replace").strip()
+        if not text:
+            from http import HTTPStatus
+
+            try:
+                return f"HTTP {status} {HTTPStatus(status).phrase}"
+            except ValueError:
+                return f"HTTP {status}"
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return super()._venue_message(status, body, headers)
+        if isinstance(data, dict):
+            model_state = data.get("ModelState")
+            if isinstance(model_state, dict) and model_state:
+                parts: list[str] = []
+                for name, messages in model_state.items():
+                    for message in messages if isinstance(messages, list) else [messages]:
+                        parts.append(f"{name}: {message}")
+                return "; ".join(parts)
+            if "State" in data:  # /token answers
+                reason = data.get("Reason")
+                return reason if isinstance(reason, str) and reason else str(data.get("State"))
+            message = data.get("Message", data.get("message"))
+            error = data.get("error")
+            if isinstance(message, str) and message:
+                if isinstance(error, str) and error and error != message:
+                    return f"{message} ({error})"
+                return message
+            if isinstance(error, str) and error:
+                return error
+            if 200 <= status < 300:
+                if isinstance(data.get("Result"), list):
+                    return f"{len(data['Result'])} of {data.get('TotalCount', '?')} orders"
+                if "Id" in data and "Status" in data:
+                    return f"order {data['Id']}: {data['Status']}"
+                return "OK"
+        if isinstance(data, list) and 200 <= status < 300:
+            return f"{len(data)} item(s)"
+        return super()._venue_message(status, body, headers)
+
+
+def _whole(value: str, what: str) -> str:
+    """AutoShares ids are int32 path segments; anything else is refused before it is sent."""
+    text = str(value).strip()
+    if not _WHOLE_RE.match(text) or int(text) >= 2**31:
+        raise NotFoundError(f"AutoShares {what} ids are whole numbers; {value!r} is not one")
+    return text
+
+
+def _int_value(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected an id, got {value!r}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"expected a whole id, got {value!r}")
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ValueError(f"expected an id, got {value!r}")
+
+
+def _status_name(value: Any) -> str:
+    """Status is an enum name; tolerate the numeric code too (ETNA examples are not consistent)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return STATUS_NAMES_BY_CODE.get(value, str(value))
+    return "" if value is None else str(value)
