@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from blotter.sim.runner import SimServer, SimSet  # noqa: E402
+from blotter.sim.runner import SimServer, SimSet
 
 ServeFn = Callable[[dict[str, Any]], tuple[SimSet, dict[str, str]]]
 

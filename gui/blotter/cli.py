@@ -32,6 +32,7 @@ from .core import (
     CredentialError,
     OrderKey,
     Provenance,
+    ReadOnlyError,
     Side,
     Venue,
     VenueResponse,
@@ -312,7 +313,7 @@ def cmd_cancel(ctx: Context) -> int:
 
     async def run(service: BlotterService) -> int:
         for key in keys:
-            service.check_can_cancel(key.connection)
+            service.check_can_cancel(key.connection, key.account)
         _confirm(f"Cancel {len(keys)} order(s)?", ctx.args.yes)
         results = await service.cancel(keys, Provenance.CLI)
         return _print_results(results, ctx.args.json, ctx.out)
@@ -497,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         sys.stderr.write(f"blotter: {exc}\n")
         return EXIT_USAGE
-    except (ConfigError, CredentialError) as exc:
+    except (ConfigError, CredentialError, ReadOnlyError) as exc:
         sys.stderr.write(f"blotter: {exc}\n")
         return EXIT_USAGE
     except BlotterError as exc:

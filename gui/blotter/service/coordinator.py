@@ -96,13 +96,13 @@ class CancelCoordinator:
         reconcile_timeout_s: float = 30.0,
         poll_initial_s: float = 0.25,
         poll_max_s: float = 2.0,
-        is_read_only: Callable[[str], bool] | None = None,
+        is_read_only: Callable[[OrderKey], bool] | None = None,
     ) -> None:
         self._adapters = adapters
         self.reconcile_timeout_s = reconcile_timeout_s
         self._poll_initial_s = poll_initial_s
         self._poll_max_s = poll_max_s
-        self._is_read_only = is_read_only or (lambda _connection: False)
+        self._is_read_only = is_read_only or (lambda _key: False)
         self._listeners: list[CancelListener] = []
         self._in_flight: dict[OrderKey, _Attempt] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -174,9 +174,9 @@ class CancelCoordinator:
         adapter = self._adapters.get(key.connection)
         if adapter is None:
             return self._result(attempt, CancelOutcome.FAILED, f"unknown connection {key.connection!r}", None)
-        if self._is_read_only(key.connection):
+        if self._is_read_only(key):
             return self._result(attempt, CancelOutcome.FAILED,
-                                f"connection {key.connection!r} is read-only: no cancel was sent", None)
+                                f"{key.connection}/{key.account} is read-only: no cancel was sent", None)
         self._emit(attempt, CancelPhase.SENDING, "cancel sent")
         try:
             async with self._limit(key.connection, adapter):

@@ -110,15 +110,31 @@ class BlotterService:
         self._transport_for = transport_for
         self._adapters: dict[str, VenueAdapter] = {}
         self.health: dict[str, ConnectionHealth] = {name: ConnectionHealth() for name in self.specs}
+        # accounts the venue itself reports as read-only (AutoShares AccessType, SnapTrade "read" authorizations)
+        self._read_only_accounts: set[tuple[str, str]] = set()
         self._response_listeners: list[ResponseListener] = []
         self.coordinator = CancelCoordinator(
-            _LazyAdapters(self), reconcile_timeout_s=reconcile_timeout_s, is_read_only=self.is_read_only
+            _LazyAdapters(self), reconcile_timeout_s=reconcile_timeout_s, is_read_only=self.is_key_read_only
         )
 
     # ------------------------------------------------------------------ connections
     def is_read_only(self, connection: str) -> bool:
         spec = self.specs.get(connection)
         return self.read_only or (spec is not None and spec.read_only)
+
+    def is_account_read_only(self, connection: str, account: str) -> bool:
+        return self.is_read_only(connection) or (connection, account) in self._read_only_accounts
+
+    def is_key_read_only(self, key: OrderKey) -> bool:
+        return self.is_account_read_only(key.connection, key.account)
+
+    def _learn_accounts(self, accounts: Iterable[Account]) -> None:
+        for account in accounts:
+            pair = (account.connection, account.account_id)
+            if account.read_only:
+                self._read_only_accounts.add(pair)
+            else:
+                self._read_only_accounts.discard(pair)
 
     def spec(self, name: str) -> ConnectionSpec:
         try:
@@ -162,7 +178,9 @@ class BlotterService:
     # ------------------------------------------------------------------ reading
     async def accounts(self, connection: str = "") -> Listing:
         async def one(name: str) -> list[Account]:
-            return await self.adapter(name).list_accounts()
+            accounts = await self.adapter(name).list_accounts()
+            self._learn_accounts(accounts)
+            return accounts
 
         results = await self._fan_out(self._names(connection), one)
         return Listing(accounts=[a for r in results.values() if isinstance(r, list) for a in r],
@@ -174,6 +192,7 @@ class BlotterService:
         async def one(name: str) -> tuple[list[Account], list[Order]]:
             adapter = self.adapter(name)
             accounts = await adapter.list_accounts()
+            self._learn_accounts(accounts)
             if flt.account:
                 accounts = [a for a in accounts if a.account_id == flt.account]
             per_account = await asyncio.gather(*(adapter.list_open_orders(a.account_id) for a in accounts))
@@ -206,18 +225,20 @@ class BlotterService:
         return dict(zip(names, values, strict=True))
 
     # ------------------------------------------------------------------ cancelling
-    def check_can_cancel(self, connection: str) -> None:
+    def check_can_cancel(self, connection: str, account: str = "") -> None:
         self.spec(connection)
         if self.read_only:
             raise ReadOnlyError("Blotter is in read-only mode: cancelling is disabled")
         if self.is_read_only(connection):
             raise ReadOnlyError(f"connection {connection!r} is read-only: cancelling is disabled")
+        if account and (connection, account) in self._read_only_accounts:
+            raise ReadOnlyError(f"account {connection}/{account} is read-only at the venue: cancelling is disabled")
 
     async def cancel(
         self, keys: Sequence[OrderKey], provenance: Provenance, batch_id: str = ""
     ) -> list[CancelResult]:
         for key in keys:
-            self.check_can_cancel(key.connection)
+            self.check_can_cancel(key.connection, key.account)
         for name in {k.connection for k in keys}:
             self.adapter(name)  # missing secrets fail here, before any request is sent
         return await self.coordinator.cancel_many(keys, provenance, batch_id)
@@ -230,7 +251,9 @@ class BlotterService:
             self.check_can_cancel(name)
         listing = await self.open_orders(flt)
         batch_id = uuid.uuid4().hex[:12]
-        results = await self.coordinator.cancel_many([o.key for o in listing.orders], provenance, batch_id)
+        # orders in accounts the venue reports read-only are not touched (and not counted as failures)
+        keys = [o.key for o in listing.orders if not self.is_key_read_only(o.key)]
+        results = await self.coordinator.cancel_many(keys, provenance, batch_id)
         return results, listing
 
     async def aclose(self) -> None:

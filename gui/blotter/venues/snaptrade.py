@@ -1,0 +1,367 @@
+"""SnapTrade adapter (venues.md §2): per-request HMAC signing, accounts, open orders, cancel.
+
+SnapTrade has no session. Every request carries ``userId``/``userSecret`` (the end user) and
+``clientId``/``timestamp`` (the partner) in the query string and a ``Signature`` header computed over
+path, query and body with the partner's consumer key, exactly as the official SDK 13.x does it. The
+query string is built here, in the SDK's order and encoding, sent byte for byte as signed.
+
+Note: ``userSecret`` travels in the query string; the shared redaction masks it by name (and by value,
+raw and percent-encoded) in everything we record.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from ..core import (
+    Account,
+    Action,
+    AuthError,
+    CancelAck,
+    CancelReceipt,
+    ConfigError,
+    NotFoundError,
+    Order,
+    OrderKey,
+    OrderStatus,
+    OrderType,
+    Side,
+    Venue,
+    VenueError,
+    VenueProtocolError,
+)
+from .base import Capabilities
+from .http import HttpAdapter, Reply, _generic_message, parse_time, to_decimal
+
+# The API returns at most 90 days of orders (``days`` 1-90, default 30). An order placed more than
+# 90 days ago that is still working cannot be listed through this endpoint at all.
+MAX_DAYS = 90
+
+# ❓ The server's meaning of state=open is undocumented; we also check each status ourselves.
+OPEN_STATUSES = frozenset({
+    "PENDING", "ACCEPTED", "PARTIAL", "CANCEL_PENDING", "REPLACE_PENDING", "QUEUED", "TRIGGERED",
+    "ACTIVATED", "PENDING_RISK_REVIEW", "CONTINGENT_ORDER", "STOPPED", "SUSPENDED",
+})
+_STATUS_MAP: Mapping[str, OrderStatus] = {
+    "PARTIAL": OrderStatus.PARTIALLY_FILLED,
+    "CANCEL_PENDING": OrderStatus.PENDING_CANCEL,
+    "CANCELED": OrderStatus.CANCELLED,
+    "PARTIAL_CANCELED": OrderStatus.CANCELLED,
+    # A replaced order no longer works under this id (its replacement has a new one).
+    "REPLACED": OrderStatus.CANCELLED,
+    "EXECUTED": OrderStatus.FILLED,
+    "FAILED": OrderStatus.REJECTED,
+    "REJECTED": OrderStatus.REJECTED,
+    "EXPIRED": OrderStatus.EXPIRED,
+    "NONE": OrderStatus.UNKNOWN,
+}
+_SIDES: Mapping[str, Side] = {
+    "BUY": Side.BUY, "BUY_OPEN": Side.BUY, "BUY_CLOSE": Side.BUY, "BUY_TO_OPEN": Side.BUY,
+    "BUY_TO_CLOSE": Side.BUY, "SELL": Side.SELL, "SELL_OPEN": Side.SELL, "SELL_CLOSE": Side.SELL,
+    "SELL_TO_OPEN": Side.SELL, "SELL_TO_CLOSE": Side.SELL, "SELL_SHORT": Side.SELL_SHORT,
+    "BUY_COVER": Side.BUY_TO_COVER, "BUY_TO_COVER": Side.BUY_TO_COVER,
+}
+_TYPES: Mapping[str, OrderType] = {
+    "MARKET": OrderType.MARKET, "LIMIT": OrderType.LIMIT, "STOP": OrderType.STOP,
+    "STOPLIMIT": OrderType.STOP_LIMIT, "STOP_LIMIT": OrderType.STOP_LIMIT,
+    "TRAILINGSTOP": OrderType.TRAILING_STOP, "TRAILING_STOP": OrderType.TRAILING_STOP,
+    "TRAILINGSTOPLIMIT": OrderType.TRAILING_STOP, "TRAILING_STOP_LIMIT": OrderType.TRAILING_STOP,
+}
+_CANCELLED_WORDS = frozenset({"CANCELLED", "CANCELED"})
+
+
+# ---------------------------------------------------------------------- signing
+def sign(consumer_key: str, path: str, query: str, content: Any) -> str:
+    """The ``Signature`` header, as ``snaptrade_client.request_after_hook`` computes it (SDK 13.x).
+
+    ``path`` is the request path without query, ``query`` the exact query string sent (after ``?``),
+    ``content`` the JSON body as a value (``None`` when there is none; ``{}`` counts as none).
+    """
+    payload = {"content": None if content is None or content == {} else content, "path": path, "query": query}
+    text = json.dumps(payload, separators=(",", ":"), sort_keys=True)
+    digest = hmac.new(consumer_key.encode(), text.encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def encode_query(params: Sequence[tuple[str, Any]]) -> str:
+    """``name=value&…`` percent-encoded like the SDK (RFC 6570 via ``urllib.parse.quote``: "/" kept)."""
+    return "&".join(f"{name}={quote(str(value))}" for name, value in params)
+
+
+class SnapTradeAdapter(HttpAdapter):
+    """One SnapTrade user (``user_id``) under one partner key (``client_id``)."""
+
+    venue: ClassVar[Venue] = Venue.SNAPTRADE
+    display_name: ClassVar[str] = "SnapTrade"
+    # No bulk cancel endpoint; a 200 to a cancel usually means "sent to the brokerage" (CANCEL_PENDING).
+    # SnapTrade's limits are low (250 requests/min per client id, 10/min per account for some users).
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        bulk_cancel=False, cancel_is_async=True, max_concurrency=4
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        secret = self._secrets.get("user_secret")
+        if secret:  # also mask the forms it takes in a URL
+            self.redactor.add(quote(secret))
+            self.redactor.add(quote(secret, safe=""))
+
+    # ------------------------------------------------------------------ auth
+    def _option(self, name: str) -> str:
+        value = self.spec.option(name)
+        if not value:
+            raise ConfigError(f"connection {self.spec.name!r} has no {name.replace('_', ' ')} set")
+        return value
+
+    def _is_auth_expired(self, reply: Reply) -> bool:
+        # No token to renew: a 401 is a bad key, secret or clock, and asking again would not help.
+        return False
+
+    def _prepare(self, request: httpx.Request, json_body: Any) -> None:
+        """Append ``clientId`` and a fresh ``timestamp``, then sign exactly what will be sent."""
+        path, _, query = request.url.raw_path.decode("ascii").partition("?")
+        auth = encode_query([("clientId", self._option("client_id")), ("timestamp", int(time.time()))])
+        query = f"{query}&{auth}" if query else auth
+        request.url = request.url.copy_with(query=query.encode("ascii"))
+        request.headers["Signature"] = sign(self.secret("consumer_key"), path, query, json_body)
+
+    async def login(self) -> None:
+        """SnapTrade has no login; this checks the keys, the user and the clock with one signed read."""
+        await super().login()
+        reply = await self._signed(Action.LOGIN, "GET", "/authorizations")
+        if not reply.ok:
+            raise self._error(reply)
+
+    # ------------------------------------------------------------------ requests
+    async def _signed(
+        self,
+        action: Action,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, Any]] = (),
+        *,
+        json_body: Any = None,
+        account: str = "",
+        order_id: str = "",
+        idempotent: bool | None = None,
+    ) -> Reply:
+        """Operation parameters, then ``userId`` and ``userSecret``, in the SDK's order and encoding."""
+        query = encode_query([
+            *params, ("userId", self._option("user_id")), ("userSecret", self.secret("user_secret")),
+        ])
+        return await self.send(
+            action, method, f"{path}?{query}", json_body=json_body, account=account, order_id=order_id,
+            idempotent=idempotent,
+        )
+
+    def _ok_json(self, reply: Reply) -> Any:
+        if not reply.ok:
+            raise self._error(reply)
+        return reply.json()
+
+    async def list_accounts(self) -> list[Account]:
+        accounts_reply = await self._signed(Action.LIST_ACCOUNTS, "GET", "/accounts")
+        accounts = self._ok_json(accounts_reply)
+        # Read-only is a property of the connection ("brokerage authorization"): type "read" or "trade".
+        auth_reply = await self._signed(Action.LIST_ACCOUNTS, "GET", "/authorizations")
+        authorizations = self._ok_json(auth_reply)
+        if not isinstance(accounts, list) or not isinstance(authorizations, list):
+            raise VenueProtocolError("SnapTrade sent something other than a list of accounts",
+                                     accounts_reply.response)
+        read_only = {
+            str(a.get("id")): str(a.get("type", "")).lower() == "read"
+            for a in authorizations if isinstance(a, Mapping)
+        }
+        return self.map_items(accounts_reply, accounts, lambda item: self._account(item, read_only))
+
+    async def account_details(self, account: str) -> Mapping[str, Any]:
+        reply = await self._signed(
+            Action.ACCOUNT_DETAILS, "GET", f"/accounts/{quote(account)}", account=account
+        )
+        data = self._ok_json(reply)
+        if not isinstance(data, dict):
+            raise VenueProtocolError("SnapTrade sent account details that are not an object", reply.response)
+        return data
+
+    async def list_open_orders(self, account: str) -> list[Order]:
+        # state=open with the widest window the API allows (90 days): the default 30 days would hide
+        # resting GTC orders placed earlier. Orders older than 90 days are beyond what it can return.
+        records = await self._orders(Action.LIST_ORDERS, account, "open")
+        return [order for order in records if order.venue_status in OPEN_STATUSES]
+
+    async def get_order(self, account: str, order_id: str) -> Order:
+        # The detail endpoint is real-time but only knows orders placed through SnapTrade; for the
+        # others (placed at the brokerage directly) fall back to the 90-day order list.
+        reply = await self._signed(
+            Action.GET_ORDER, "POST", f"/accounts/{quote(account)}/orders/details",
+            json_body={"brokerage_order_id": order_id}, account=account, order_id=order_id, idempotent=True,
+        )
+        if reply.ok:
+            data = reply.json()
+            if not isinstance(data, Mapping):
+                raise VenueProtocolError("SnapTrade sent an order that is not an object", reply.response)
+            return self.map_one(reply, data, lambda item: self._order(account, item))
+        if reply.status != 404:
+            raise self._error(reply)
+        for order in await self._orders(Action.GET_ORDER, account, "all", order_id=order_id):
+            if order.order_id == order_id:
+                return order
+        raise NotFoundError(
+            f"SnapTrade does not know order {order_id} in account {account} (looked back {MAX_DAYS} days)",
+            reply.response,
+        )
+
+    async def _orders(self, action: Action, account: str, state: str, order_id: str = "") -> list[Order]:
+        reply = await self._signed(
+            action, "GET", f"/accounts/{quote(account)}/orders", [("state", state), ("days", MAX_DAYS)],
+            account=account, order_id=order_id,
+        )
+        data = self._ok_json(reply)
+        if not isinstance(data, list):
+            raise VenueProtocolError("SnapTrade sent orders that are not a list", reply.response)
+        return self.map_items(reply, data, lambda item: self._order(account, item))
+
+    async def cancel(self, key: OrderKey) -> CancelReceipt:
+        """POST trading/cancel. 200 means SnapTrade passed the cancel to the brokerage.
+
+        The receipt is DONE only when the brokerage's own reply (``raw_response``) says the order is
+        cancelled; otherwise QUEUED (the order is typically CANCEL_PENDING) and the coordinator
+        re-reads it. A 400 is the brokerage's or SnapTrade's refusal, in their words.
+        """
+        reply = await self._signed(
+            Action.CANCEL, "POST", f"/accounts/{quote(key.account)}/trading/cancel",
+            json_body={"brokerage_order_id": key.order_id}, account=key.account, order_id=key.order_id,
+        )
+        data = self._ok_json(reply)
+        if not isinstance(data, Mapping):
+            raise VenueProtocolError("SnapTrade answered a cancel with something other than an object",
+                                     reply.response)
+        ack = CancelAck.DONE if _says_cancelled(data.get("raw_response")) else CancelAck.QUEUED
+        return CancelReceipt(ack=ack, response=reply.response)
+
+    # ------------------------------------------------------------------ mapping
+    def _account(self, item: Any, read_only: Mapping[str, bool]) -> Account:
+        account_id = str(item["id"])
+        number = str(item.get("number") or "")
+        total = (item.get("balance") or {}).get("total") or {}
+        return Account(
+            connection=self.spec.name,
+            venue=self.venue,
+            account_id=account_id,
+            name=str(item.get("name") or f"{item.get('institution_name', '')} {number}".strip()),
+            number=number,
+            read_only=read_only.get(str(item.get("brokerage_authorization")), False),
+            currency=str(total.get("currency") or "") if isinstance(total, Mapping) else "",
+            raw=item,
+        )
+
+    def _order(self, account: str, item: Any) -> Order:
+        order_id = item["brokerage_order_id"]
+        if not isinstance(order_id, str) or not order_id:
+            raise ValueError("order without brokerage_order_id")
+        venue_status = str(item.get("status") or "NONE")
+        total = to_decimal(item.get("total_quantity")) or Decimal(0)
+        filled = to_decimal(item.get("filled_quantity")) or Decimal(0)
+        canceled = to_decimal(item.get("canceled_quantity")) or Decimal(0)
+        remaining = to_decimal(item.get("open_quantity"))
+        if remaining is None:
+            still_open = venue_status in OPEN_STATUSES
+            remaining = max(total - filled - canceled, Decimal(0)) if still_open else Decimal(0)
+        status = _STATUS_MAP.get(venue_status)
+        if status is None:
+            status = OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.OPEN
+            if venue_status not in OPEN_STATUSES:
+                status = OrderStatus.UNKNOWN
+        venue_side = str(item.get("action") or "")
+        venue_type = str(item.get("order_type") or "")
+        order_type = _TYPES.get(venue_type.upper().replace(" ", ""), OrderType.OTHER)
+        if item.get("trailing_stop"):
+            order_type = OrderType.TRAILING_STOP
+        return Order(
+            key=OrderKey(self.spec.name, account, order_id),
+            venue=self.venue,
+            symbol=_symbol(item),
+            side=_SIDES.get(venue_side.upper(), Side.UNKNOWN),
+            order_type=order_type,
+            quantity=total,
+            filled=filled,
+            remaining=remaining,
+            limit_price=to_decimal(item.get("limit_price")),
+            stop_price=to_decimal(item.get("stop_price")),
+            status=status,
+            venue_status=venue_status,
+            created_at=parse_time(item.get("time_placed")),
+            time_in_force=str(item.get("time_in_force") or ""),
+            venue_side=venue_side,
+            venue_type=venue_type,
+            updated_at=parse_time(item.get("time_updated")),
+            raw=item,
+        )
+
+    # ------------------------------------------------------------------ classifying
+    def _venue_message(self, status: int, body: bytes, headers: httpx.Headers) -> str:
+        """SnapTrade's words: ``default_detail`` or ``detail`` verbatim, with its code after them."""
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return _generic_message(status, body)
+        if isinstance(data, dict):
+            for text_key, code_key in (("default_detail", "default_code"), ("detail", "code")):
+                if text_key in data and data[text_key] not in (None, ""):
+                    detail = data[text_key]
+                    words = detail if isinstance(detail, str) else json.dumps(detail, separators=(",", ":"))
+                    code = data.get(code_key)
+                    return f"{words} (code {code})" if code not in (None, "") else words
+            if isinstance(data.get("error"), str):
+                return str(data["error"])
+            if "brokerage_order_id" in data and "raw_response" in data:
+                raw = data.get("raw_response")
+                reply = json.dumps(raw, separators=(",", ":"), sort_keys=True) if raw is not None else "none"
+                return f"cancel sent for order {data['brokerage_order_id']}; the brokerage replied: {reply}"
+            if 200 <= status < 300 and "brokerage_order_id" in data:
+                return f"order {data['brokerage_order_id']}: {data.get('status')}"
+            if 200 <= status < 300 and "id" in data:
+                return f"account {data.get('number') or data['id']}"
+        if isinstance(data, list) and 200 <= status < 300:
+            return f"{len(data)} record{'s' if len(data) != 1 else ''}"
+        return _generic_message(status, body)
+
+    def _error(self, reply: Reply) -> VenueError:
+        error = self.error_for(reply)
+        words = reply.response.message
+        if reply.status == 401 and "timestamp" in words.lower():
+            return AuthError(
+                f"{words} — SnapTrade refused the request time: this computer's clock differs too much "
+                "from SnapTrade's. Set the system clock (enable network time sync) and try again.",
+                reply.response,
+            )
+        return error
+
+
+def _symbol(item: Mapping[str, Any]) -> str:
+    for key, field in (("universal_symbol", "symbol"), ("option_symbol", "ticker")):
+        holder = item.get(key)
+        if isinstance(holder, Mapping) and isinstance(holder.get(field), str):
+            return str(holder[field])
+    return ""
+
+
+def _says_cancelled(raw: Any) -> bool:
+    """Whether the brokerage's raw reply states plainly that the order is cancelled."""
+    if not isinstance(raw, Mapping):
+        return False
+    for key in ("status", "state", "order_status", "orderStatus"):
+        value = raw.get(key)
+        if isinstance(value, str) and value.strip().upper() in _CANCELLED_WORDS:
+            return True
+    return False
