@@ -1,0 +1,436 @@
+"""tanX adapter, per venues.md §3.
+
+Auth: a wallet login — ``POST /sapi/v1/auth/v2/nonce/`` answers a one-time human-readable message,
+the wallet key signs it (EIP-191 personal_sign), ``POST /sapi/v1/auth/v2/login/`` answers a JWT access
+and refresh token. Private requests carry ``Authorization: JWT <access>``. When the venue answers 401
+with ``payload.token_type == "access"`` the access token has expired: the base class re-authenticates
+once (serialized, so concurrent requests share one refresh) and this module refreshes first
+(``POST /sapi/v1/auth/token/refresh/``, form-encoded as the official SDK does) and falls back to a full
+wallet login when the refresh token is refused. A connection may also hold a pasted access + refresh
+token pair instead of the wallet key; when that refresh token is refused the user must paste new tokens.
+
+One wallet is one account; its id is the checksummed eth address. There is no account list endpoint.
+
+Every answer is an envelope ``{"status", "message", "payload"}``; ``message`` is shown verbatim.
+Open orders are the states ``pending`` and ``wait``, listed one state at a time, 50 a page, until a short
+page. Cancel is asynchronous: "Order is successfully queued for cancellation" with the order still
+``wait``; the order turns ``cancel`` (or ``done`` if it filled meanwhile) later, so a cancel is
+``CancelAck.QUEUED`` and the coordinator confirms by re-reading.
+
+Status mapping: ``pending``/``wait`` → open (partially_filled once ``executed_volume`` > 0);
+``done`` → filled; ``cancel`` → cancelled (``cancel_reason`` kept); ``reject`` → rejected; else unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import httpx
+from eth_account import Account as EthAccount
+from eth_account.messages import encode_defunct
+
+from ..core import (
+    Account,
+    Action,
+    AuthError,
+    CancelAck,
+    CancelReceipt,
+    ConfigError,
+    CredentialError,
+    NotFoundError,
+    Order,
+    OrderKey,
+    OrderStatus,
+    OrderType,
+    Side,
+    Venue,
+    VenueError,
+    VenueProtocolError,
+    VenueRefused,
+)
+from ..core.connection import ConnectionSpec
+from .base import Capabilities, CodePrompt
+from .http import HttpAdapter, Reply, parse_time, require_decimal, to_decimal
+
+NONCE_PATH = "/sapi/v1/auth/v2/nonce/"
+LOGIN_PATH = "/sapi/v1/auth/v2/login/"
+REFRESH_PATH = "/sapi/v1/auth/token/refresh/"
+PROFILE_PATH = "/sapi/v1/user/profile/"
+BALANCE_PATH = "/sapi/v1/user/balance/"
+ORDERS_PATH = "/sapi/v1/orders/"
+CANCEL_PATH = "/sapi/v1/orders/cancel/"
+BULK_CANCEL_PATH = "/sapi/v1/user/bulkcancel/"
+
+OPEN_STATES = ("pending", "wait")
+PAGE_SIZE = 50  # the venue's default page size
+MAX_PAGES = 2000  # a venue that never stops paging must not hang a refresh
+BULK_CANCEL_LIMIT = 100  # the venue's default; one request cancels at most this many orders
+
+STATUS_MAP: dict[str, OrderStatus] = {
+    "pending": OrderStatus.OPEN,
+    "wait": OrderStatus.OPEN,
+    "done": OrderStatus.FILLED,
+    "cancel": OrderStatus.CANCELLED,
+    "reject": OrderStatus.REJECTED,
+}
+TYPE_MAP: dict[str, OrderType] = {
+    "limit": OrderType.LIMIT,
+    "limit_maker": OrderType.LIMIT,  # post-only limit; the venue's word stays in venue_type
+    "market": OrderType.MARKET,
+    "stop_limit": OrderType.STOP_LIMIT,
+}
+SIDE_MAP: dict[str, Side] = {"buy": Side.BUY, "sell": Side.SELL}
+_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_NOT_FOUND_RE = re.compile(r"(?i)\b(not found|does not exist|doesn't exist|no such order)\b")
+
+
+def checksum_address(address: str) -> str:
+    """EIP-55 form of a 0x address; ``ConfigError`` if it is not one."""
+    from eth_utils.address import to_checksum_address
+
+    text = address.strip()
+    if not _ADDRESS_RE.match(text):
+        raise ConfigError(f"eth_address {text!r} is not a 0x-prefixed address of 40 hex digits")
+    return str(to_checksum_address(text))
+
+
+class TanxAdapter(HttpAdapter):
+    """One tanX wallet (wallet key, or a pasted JWT pair) behind the venue protocol."""
+
+    venue: ClassVar[Venue] = Venue.TANX
+    capabilities: ClassVar[Capabilities] = Capabilities(bulk_cancel=True, cancel_is_async=True)
+    display_name: ClassVar[str] = "tanX"
+
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        secrets: Mapping[str, str],
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        code_prompt: CodePrompt | None = None,
+    ) -> None:
+        super().__init__(spec, secrets, transport=transport, code_prompt=code_prompt)
+        self._private_key = (secrets.get("private_key") or "").strip()
+        # With the wallet key, pasted tokens are not needed: every session starts with a wallet login.
+        pasted = not self._private_key
+        self._access = (secrets.get("access_token") or "").strip() if pasted else ""
+        self._refresh = (secrets.get("refresh_token") or "").strip() if pasted else ""
+        self.eth_address = self._resolve_address(spec.option("eth_address"))
+
+    def _resolve_address(self, option: str) -> str:
+        derived = ""
+        if self._private_key:
+            try:
+                derived = str(EthAccount.from_key(self._private_key).address)
+            except Exception:  # eth_account raises several types; never echo the key
+                raise ConfigError(
+                    f"connection {self.spec.name!r}: the stored private key is not a valid wallet key "
+                    "(expected 64 hex digits)"
+                ) from None
+        configured = checksum_address(option) if option.strip() else ""
+        if derived and configured and derived != configured:
+            raise ConfigError(
+                f"connection {self.spec.name!r}: eth_address {configured} is not the address of the stored "
+                f"private key ({derived})"
+            )
+        if not self._private_key:
+            if not (self._access or self._refresh):
+                raise CredentialError(
+                    f"connection {self.spec.name!r} needs a private key, or an access token and a "
+                    "refresh token"
+                )
+            if not configured:
+                raise ConfigError(
+                    f"connection {self.spec.name!r}: with pasted tokens the eth_address option is required"
+                )
+        return derived or configured
+
+    # ------------------------------------------------------------------ auth
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"JWT {self._access}"} if self._access else {}
+
+    def _is_auth_expired(self, reply: Reply) -> bool:
+        return reply.status == 401 and _token_type(reply.body) == "access"
+
+    async def _authenticate(self) -> None:
+        """Called under the auth lock: first use, or after the venue refused the access token."""
+        if self._access and self._auth_generation == 0:
+            # A pasted access token is used as is, checked with one cheap read (401 → refresh it).
+            reply = await self.send(Action.LOGIN, "GET", PROFILE_PATH, authed=False,
+                                    headers=self._auth_headers(), account=self.eth_address)
+            if reply.ok:
+                return
+            if reply.status != 401:
+                raise self._login_error(reply)
+        if self._refresh and await self._try_refresh():
+            return
+        if not self._private_key:
+            raise AuthError(
+                f"{self.display_name} refused the refresh token of connection {self.spec.name!r}: "
+                "paste a new access token and refresh token (or store the wallet's private key)"
+            )
+        await self._wallet_login()
+
+    async def _try_refresh(self) -> bool:
+        """True with fresh tokens; False when the venue refused the refresh token (log in again)."""
+        reply = await self.send(Action.REFRESH_TOKEN, "POST", REFRESH_PATH, form={"refresh": self._refresh},
+                                authed=False, account=self.eth_address)
+        if reply.status in (400, 401, 403):
+            self._refresh = ""
+            return False
+        if not reply.ok:
+            raise self._login_error(reply)
+        data = reply.json()
+        tokens = _first_tokens(data)
+        if tokens is None:
+            raise VenueProtocolError(
+                f"{self.display_name} answered the token refresh without new tokens", reply.response
+            )
+        self._set_tokens(*tokens)
+        return True
+
+    async def _wallet_login(self) -> None:
+        reply = await self.send(Action.LOGIN, "POST", NONCE_PATH, json_body={"eth_address": self.eth_address},
+                                authed=False, account=self.eth_address)
+        if not reply.ok:
+            raise self._login_error(reply)
+        nonce = _envelope(reply).get("payload")
+        if not isinstance(nonce, str) or not nonce:
+            raise VenueProtocolError(f"{self.display_name} sent no login message to sign", reply.response)
+        signed = EthAccount.sign_message(encode_defunct(text=nonce), private_key=self._private_key)
+        signature = "0x" + bytes(signed.signature).hex()
+        self.remember_secret(signature)
+        reply = await self.send(
+            Action.LOGIN, "POST", LOGIN_PATH,
+            json_body={"eth_address": self.eth_address, "user_signature": signature},
+            authed=False, account=self.eth_address,
+        )
+        if not reply.ok:
+            raise self._login_error(reply)
+        token = _envelope(reply).get("token")
+        tokens = _pair(token)
+        if tokens is None:
+            raise AuthError(f"{self.display_name} login answered without tokens: {reply.response.message}",
+                            reply.response)
+        self._set_tokens(*tokens)
+
+    def _set_tokens(self, access: str, refresh: str) -> None:
+        self.remember_secret(access)
+        self.remember_secret(refresh)
+        self._access, self._refresh = access, refresh
+
+    def _login_error(self, reply: Reply) -> VenueError:
+        """Login refusals are auth failures in the venue's words; 5xx stays unknown."""
+        if reply.status >= 500 or reply.status == 429:
+            return self.error_for(reply)
+        return AuthError(reply.response.message, reply.response)
+
+    # ------------------------------------------------------------------ requests
+    def _check_account(self, account: str) -> None:
+        if account.strip().lower() != self.eth_address.lower():
+            raise NotFoundError(
+                f"connection {self.spec.name!r} is wallet {self.eth_address}, not {account!r}"
+            )
+
+    async def list_accounts(self) -> list[Account]:
+        reply = await self.send(Action.LIST_ACCOUNTS, "GET", PROFILE_PATH, account=self.eth_address)
+        profile = self._payload(reply, dict)
+        name = profile.get("name")
+        return [Account(
+            connection=self.spec.name, venue=self.venue, account_id=self.eth_address,
+            name=name if isinstance(name, str) and name else self.eth_address,
+            number=self.eth_address, read_only=self.spec.read_only, raw={"eth_address": self.eth_address,
+                                                                        **profile},
+        )]
+
+    async def account_details(self, account: str) -> Mapping[str, Any]:
+        self._check_account(account)
+        profile = self._payload(
+            await self.send(Action.ACCOUNT_DETAILS, "GET", PROFILE_PATH, account=self.eth_address), dict)
+        balances = self._payload(
+            await self.send(Action.ACCOUNT_DETAILS, "GET", BALANCE_PATH, account=self.eth_address), list)
+        return {"eth_address": self.eth_address, "profile": profile, "balances": balances}
+
+    async def list_open_orders(self, account: str) -> list[Order]:
+        self._check_account(account)
+        found: dict[str, Order] = {}
+        for state in OPEN_STATES:
+            previous_ids: list[Any] | None = None
+            for page in range(1, MAX_PAGES + 1):
+                reply = await self.send(
+                    Action.LIST_ORDERS, "GET", ORDERS_PATH,
+                    params={"limit": PAGE_SIZE, "page": page, "state": state}, account=self.eth_address,
+                )
+                items = self._payload(reply, list)
+                ids = [item.get("id") if isinstance(item, dict) else None for item in items]
+                if items and ids == previous_ids:
+                    raise VenueProtocolError(
+                        f"{self.display_name} sent the same page of orders twice "
+                        f"(page {page}, state {state})",
+                        reply.response,
+                    )
+                previous_ids = ids
+                for order in self.map_items(reply, items, self._order_from):
+                    if order.status.is_open:  # the order may have moved on between pages
+                        found.setdefault(order.order_id, order)
+                if len(items) < PAGE_SIZE:
+                    break
+            else:
+                raise VenueProtocolError(
+                    f"{self.display_name} kept paging past {MAX_PAGES * PAGE_SIZE} {state} orders", None)
+        return list(found.values())
+
+    async def get_order(self, account: str, order_id: str) -> Order:
+        self._check_account(account)
+        if not order_id.strip().isdigit():
+            raise NotFoundError(f"{self.display_name} order ids are numbers, not {order_id!r}")
+        reply = await self.send(Action.GET_ORDER, "GET", f"{ORDERS_PATH}{int(order_id)}/",
+                                account=self.eth_address, order_id=order_id)
+        return self.map_one(reply, self._payload(reply, dict), self._order_from)
+
+    async def cancel(self, key: OrderKey) -> CancelReceipt:
+        self._check_account(key.account)
+        if not key.order_id.strip().isdigit():
+            raise NotFoundError(f"{self.display_name} order ids are numbers, not {key.order_id!r}")
+        reply = await self.send(
+            Action.CANCEL, "POST", CANCEL_PATH, json_body={"order_id": int(key.order_id)},
+            account=self.eth_address, order_id=key.order_id,
+        )
+        payload = self._payload(reply, (dict, str))
+        order = None
+        if isinstance(payload, dict) and payload:
+            order = self.map_one(reply, payload, self._order_from)
+        # "Queued for cancellation" is not "cancelled" — unless the echoed order already reads cancel.
+        done = order is not None and order.status is OrderStatus.CANCELLED
+        ack = CancelAck.DONE if done else CancelAck.QUEUED
+        return CancelReceipt(ack=ack, response=reply.response, order=order)
+
+    async def cancel_many(self, account: str, *, market: str, side: Side | None = None) -> CancelReceipt:
+        """Venue bulk cancel of the wallet's open orders in ``market`` (at most 100 per request)."""
+        self._check_account(account)
+        market_id = market.strip().lower()
+        if not re.fullmatch(r"[a-z0-9]{2,30}", market_id):
+            raise ConfigError(f"{self.display_name} markets look like 'btcusdc', not {market!r}")
+        body: dict[str, Any] = {"market": market_id, "limit": BULK_CANCEL_LIMIT}
+        if side is not None:
+            if side not in SIDE_MAP.values():
+                raise ConfigError(f"{self.display_name} bulk cancel takes side buy or sell, not {side.value}")
+            body["side"] = side.value
+        reply = await self.send(Action.BULK_CANCEL, "POST", BULK_CANCEL_PATH, json_body=body,
+                                account=self.eth_address)
+        self._payload(reply, (dict, list, str))
+        return CancelReceipt(ack=CancelAck.QUEUED, response=reply.response)
+
+    # ------------------------------------------------------------------ mapping
+    def _order_from(self, item: Any) -> Order:
+        if not isinstance(item, dict):
+            raise TypeError(f"an order is an object, not {type(item).__name__}")
+        order_id = item["id"]
+        if isinstance(order_id, bool) or not isinstance(order_id, int | str) or not str(order_id).isdigit():
+            raise ValueError(f"order id {order_id!r} is not a number")
+        state = str(item.get("state") or "")
+        quantity = require_decimal(item.get("origin_volume"))
+        filled = to_decimal(item.get("executed_volume"))
+        if filled is None:
+            filled = Decimal(0)
+        remaining = to_decimal(item.get("remaining_volume"))
+        if remaining is None:
+            remaining = quantity - filled
+        status = STATUS_MAP.get(state, OrderStatus.UNKNOWN)
+        if status is OrderStatus.OPEN and filled > 0:
+            status = OrderStatus.PARTIALLY_FILLED
+        side = str(item.get("side") or "")
+        ord_type = str(item.get("ord_type") or "")
+        reason = item.get("cancel_reason")
+        return Order(
+            key=OrderKey(self.spec.name, self.eth_address, str(order_id)),
+            venue=self.venue,
+            symbol=str(item.get("market") or ""),
+            side=SIDE_MAP.get(side, Side.UNKNOWN),
+            order_type=TYPE_MAP.get(ord_type, OrderType.OTHER),
+            quantity=quantity,
+            filled=filled,
+            remaining=remaining,
+            limit_price=to_decimal(item.get("price"), zero_is_none=ord_type == "market"),
+            stop_price=to_decimal(item.get("stop_price"), zero_is_none=True),
+            status=status,
+            venue_status=state,
+            created_at=parse_time(item.get("created_at")),
+            venue_side=side,
+            venue_type=ord_type,
+            updated_at=parse_time(item.get("updated_at")),
+            cancel_reason=reason if isinstance(reason, str) else "",
+            raw=item,
+        )
+
+    # ------------------------------------------------------------------ classifying
+    def _venue_message(self, status: int, body: bytes, headers: httpx.Headers) -> str:
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return super()._venue_message(status, body, headers)
+        if isinstance(data, dict):
+            message = data.get("message")
+            if isinstance(message, str) and message:
+                return message
+        return super()._venue_message(status, body, headers)
+
+    def _payload(self, reply: Reply, kind: type | tuple[type, ...]) -> Any:
+        """The envelope's payload of a successful answer, or the typed error for a refusal."""
+        if not reply.ok:
+            raise self._error(reply)
+        data = _envelope(reply)
+        if data.get("status") == "error":  # an error envelope with HTTP 2xx is still a refusal
+            raise VenueRefused(reply.response.message, reply.response)
+        payload = data.get("payload")
+        if not isinstance(payload, kind):
+            raise VenueProtocolError(
+                f"{self.display_name} sent an unexpected payload ({type(payload).__name__}) for "
+                f"{reply.response.action.value}", reply.response,
+            )
+        return payload
+
+    def _error(self, reply: Reply) -> VenueError:
+        """400 "Order not found" is a not-found; otherwise by HTTP status (401 after a refresh → auth)."""
+        if reply.status == 400 and _NOT_FOUND_RE.search(reply.response.message):
+            return NotFoundError(reply.response.message, reply.response)
+        return self.error_for(reply)
+
+
+def _envelope(reply: Reply) -> dict[str, Any]:
+    data = reply.json()
+    if not isinstance(data, dict) or "payload" not in data:
+        raise VenueProtocolError(
+            f"tanX sent an answer without its status/message/payload envelope (HTTP {reply.status})",
+            reply.response,
+        )
+    return data
+
+
+def _token_type(body: bytes) -> str:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return ""
+    payload = data.get("payload") if isinstance(data, dict) else None
+    value = payload.get("token_type") if isinstance(payload, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _pair(value: Any) -> tuple[str, str] | None:
+    if isinstance(value, dict):
+        access, refresh = value.get("access"), value.get("refresh")
+        if isinstance(access, str) and access and isinstance(refresh, str) and refresh:
+            return access, refresh
+    return None
+
+
+def _first_tokens(data: Any) -> tuple[str, str] | None:
+    """New tokens of a refresh answer: ``payload`` (Python SDK) or ``token`` (Go connector)."""
+    if not isinstance(data, dict):
+        return None
+    return _pair(data.get("payload")) or _pair(data.get("token"))
