@@ -4,6 +4,9 @@ Every expected failure (unknown connection, malformed URL, missing secret, unrea
 credentials, no keyring) ends with one clear line on stderr and a non-zero exit, never a traceback.
 Exit status: 0 fine; 1 a venue or an outcome went wrong (a cancel not cancelled/pending, a connection
 failed while listing); 2 bad input or configuration.
+
+Every command that talks to venues records what happened in the audit trail (``blotter log``,
+``blotter export``) and first settles any cancel an earlier, interrupted run left in flight.
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ import getpass
 import json
 import logging
 import logging.handlers
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from . import __version__
 from .core import (
     BlotterError,
+    CancelOutcome,
     CancelResult,
     ConfigError,
     ConnectionSpec,
@@ -40,6 +46,16 @@ from .core import (
 from .core.urls import validate_base_url
 from .service import BlotterService, Listing, OrderFilter
 from .store import paths
+from .store.audit import (
+    IN_FLIGHT,
+    AuditError,
+    AuditQuery,
+    AuditRecord,
+    AuditStore,
+    parse_duration,
+    write_csv,
+    write_jsonl,
+)
 from .store.config import ConfigStore
 from .store.credentials import CredentialStore, KeyringCredentialStore, MemoryCredentialStore
 from .venues.registry import FIELDS
@@ -119,7 +135,16 @@ class Context:
         return BlotterService(
             specs, self.credentials(), read_only=bool(self.args.read_only),
             reconcile_timeout_s=float(getattr(self.args, "wait", 30.0)), code_prompt=_code_prompt(),
+            audit=self.audit(config),
         )
+
+    def audit(self, config: ConfigStore) -> AuditStore | None:
+        """The audit trail; if it cannot be opened, venue commands still run (a cancel matters more)."""
+        try:
+            return AuditStore(retention_days=config.audit_retention_days)
+        except AuditError as exc:
+            sys.stderr.write(f"blotter: warning: {exc}; this run is not recorded in the audit trail\n")
+            return None
 
 
 def _code_prompt() -> Callable[[str], Any] | None:
@@ -136,9 +161,16 @@ async def _with_service(ctx: Context, fn: Callable[[BlotterService], Any]) -> in
     service = ctx.service()
     service.add_response_listener(log_response)
     try:
+        for result in await service.recover_in_flight():
+            sys.stderr.write(
+                f"blotter: cancel of {result.key} interrupted by an earlier run: {result.outcome.value} "
+                f"({result.detail})\n"
+            )
         return int(await fn(service))
     finally:
         await service.aclose()
+        if service.audit is not None:
+            await service.audit.aclose()
 
 
 # ---------------------------------------------------------------------- connections
@@ -336,6 +368,82 @@ def cmd_cancel_all(ctx: Context) -> int:
     return asyncio.run(_with_service(ctx, run))
 
 
+# ---------------------------------------------------------------------- the audit trail
+def _audit_query(a: argparse.Namespace) -> AuditQuery:
+    since = None
+    if a.since:
+        try:
+            since = datetime.now(UTC) - parse_duration(a.since)
+        except ValueError as exc:
+            raise UsageError(f"--since: {exc}") from None
+    order = None
+    if a.order:
+        try:
+            order = OrderKey.parse(a.order)
+        except ValueError as exc:
+            raise UsageError(f"--order: {exc}") from None
+    return AuditQuery(since=since, connection=a.connection or "", order=order, outcome=a.outcome or "",
+                      text=a.text or "", limit=max(0, a.limit or 0))
+
+
+def _read_audit(query: AuditQuery) -> tuple[list[AuditRecord], int]:
+    """The matching records, and how many attempts of interrupted runs still wait to be settled."""
+    store = AuditStore(retention_days=ConfigStore().audit_retention_days)
+    try:
+        return store.query(query), len(store.orphaned_attempts())
+    finally:
+        store.close()
+
+
+def _note_unsettled(count: int) -> None:
+    if count:
+        sys.stderr.write(
+            f"blotter: {count} cancel attempt(s) of an interrupted run are not settled yet; any command that "
+            f"talks to the venues (e.g. 'blotter orders') re-reads them\n"
+        )
+
+
+def _short(text: str, limit: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cmd_log(ctx: Context) -> int:
+    records, unsettled = _read_audit(_audit_query(ctx.args))
+    if ctx.args.json:
+        _json([r.as_dict() for r in records], ctx.out)
+    else:
+        rows = []
+        for r in records:
+            row = r.as_dict()
+            what = r.action if r.kind == "response" else f"cancel {r.phase}"
+            words = r.message + (f" — {r.detail}" if r.detail else "")
+            rows.append((row["at"], what, r.key or r.connection, r.http_status, row["latency_ms"],
+                         r.outcome or "", r.provenance, _short(words)))
+        _table(rows, ("at", "what", "key", "http", "ms", "outcome", "by", "message"), ctx.out)
+        ctx.out.write(f"{len(records)} record(s), oldest first\n")
+    _note_unsettled(unsettled)
+    return EXIT_OK
+
+
+def cmd_export(ctx: Context) -> int:
+    a = ctx.args
+    records, unsettled = _read_audit(_audit_query(a))
+    write = write_csv if a.format == "csv" else write_jsonl
+    if a.output == "-":
+        write(records, ctx.out)
+    else:
+        try:
+            with open(a.output, "w", encoding="utf-8", newline="",
+                      opener=lambda path, flags: os.open(path, flags, 0o600)) as fh:
+                count = write(records, fh)
+        except OSError as exc:
+            raise UsageError(f"cannot write {a.output}: {exc.strerror or exc}") from None
+        ctx.out.write(f"wrote {count} record(s) to {a.output}\n")
+    _note_unsettled(unsettled)
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------- simulators and demo
 def cmd_sim_serve(ctx: Context) -> int:
     from .sim.demo import demo_scenario
@@ -390,25 +498,12 @@ def demo_environment(seed: int = 7) -> Iterator[tuple[list[ConnectionSpec], Memo
 def cmd_gui(ctx: Context) -> int:
     try:
         from .ui.app import run_gui
-    except ImportError:
-        run_gui = None
-    if run_gui is not None:
-        return int(run_gui(ctx.args))
-    if not ctx.args.demo:
-        raise UsageError("the window is not available in this build; try 'blotter --demo' or 'blotter orders'")
-    with demo_environment(ctx.args.seed) as (specs, store, _sims):
-
-        async def run() -> int:
-            service = BlotterService(specs, store, read_only=bool(ctx.args.read_only))
-            service.add_response_listener(log_response)
-            try:
-                listing = await service.open_orders()
-            finally:
-                await service.aclose()
-            print_orders(listing, False, ctx.out)
-            return _report_failures(listing)
-
-        return asyncio.run(run())
+    except ImportError as exc:  # Qt's system libraries missing: say so in one line
+        raise UsageError(
+            f"the window cannot start ({exc}); 'packaging/dev demo' installs Qt's system libraries, "
+            "and the sub-commands work without a window"
+        ) from None
+    return int(run_gui(ctx.args))
 
 
 # ---------------------------------------------------------------------- argument parsing
@@ -476,6 +571,23 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--json", action="store_true")
     call.add_argument("--wait", type=float, default=30.0, help=wait_help)
     call.set_defaults(func=cmd_cancel_all)
+
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--since", metavar="DURATION", help="only the last DURATION (90s, 15m, 2h, 7d, 1w)")
+    filters.add_argument("--order", metavar="KEY", help="one order: connection/account/order_id")
+    filters.add_argument("--connection", metavar="NAME")
+    filters.add_argument("--outcome", choices=[*(o.value for o in CancelOutcome), IN_FLIGHT],
+                         help="only the cancel steps of attempts that ended so (or are still in flight)")
+    filters.add_argument("--text", help="only records containing TEXT (any field, case-insensitive)")
+    filters.add_argument("--limit", type=int, default=0, metavar="N", help="only the newest N records")
+    audit_log = sub.add_parser("log", parents=[filters],
+                               help="the audit trail: venue responses and cancel steps, oldest first")
+    audit_log.add_argument("--json", action="store_true")
+    audit_log.set_defaults(func=cmd_log)
+    export = sub.add_parser("export", parents=[filters], help="write the audit trail to a CSV or JSON Lines file")
+    export.add_argument("--format", choices=("csv", "jsonl"), required=True)
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write ('-' = stdout)")
+    export.set_defaults(func=cmd_export)
 
     sim = sub.add_parser("sim", help="the venue simulators")
     ssub = sim.add_subparsers(dest="subcommand", metavar="ACTION", required=True)

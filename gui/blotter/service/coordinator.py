@@ -21,7 +21,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -71,6 +71,8 @@ class CancelEvent:
 
 
 CancelListener = Callable[[CancelEvent], None]
+# Awaited between the SENDING event and the request going on the wire (the audit makes the attempt durable).
+BeforeSend = Callable[[CancelEvent], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -84,6 +86,7 @@ class _Attempt:
     latency_ms: float = 0.0
     http_status: int | None = None
     venue_message: str = ""
+    final_order: Order | None = None  # the order as last read for the result (rides on the DONE event)
 
 
 class CancelCoordinator:
@@ -97,12 +100,14 @@ class CancelCoordinator:
         poll_initial_s: float = 0.25,
         poll_max_s: float = 2.0,
         is_read_only: Callable[[OrderKey], bool] | None = None,
+        before_send: BeforeSend | None = None,
     ) -> None:
         self._adapters = adapters
         self.reconcile_timeout_s = reconcile_timeout_s
         self._poll_initial_s = poll_initial_s
         self._poll_max_s = poll_max_s
         self._is_read_only = is_read_only or (lambda _key: False)
+        self._before_send = before_send
         self._listeners: list[CancelListener] = []
         self._in_flight: dict[OrderKey, _Attempt] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -165,7 +170,7 @@ class CancelCoordinator:
             result = self._result(attempt, CancelOutcome.UNKNOWN, f"internal error: {type(exc).__name__}",
                                   None, detail="Blotter could not finish this cancel; check the order")
         self._in_flight.pop(attempt.key, None)
-        self._emit(attempt, CancelPhase.DONE, result.message, result=result)
+        self._emit(attempt, CancelPhase.DONE, result.message, order=attempt.final_order, result=result)
         if not attempt.future.done():
             attempt.future.set_result(result)
 
@@ -177,7 +182,12 @@ class CancelCoordinator:
         if self._is_read_only(key):
             return self._result(attempt, CancelOutcome.FAILED,
                                 f"{key.connection}/{key.account} is read-only: no cancel was sent", None)
-        self._emit(attempt, CancelPhase.SENDING, "cancel sent")
+        sending = self._emit(attempt, CancelPhase.SENDING, "cancel sent")
+        if self._before_send is not None:
+            try:
+                await self._before_send(sending)
+            except Exception:  # the cancel matters more than its bookkeeping
+                log.exception("before-send hook failed for %s", attempt.attempt_id)
         try:
             async with self._limit(key.connection, adapter):
                 receipt = await adapter.cancel(key)
@@ -332,6 +342,7 @@ class CancelCoordinator:
     def _result(
         self, attempt: _Attempt, outcome: CancelOutcome, message: str, order: Order | None, *, detail: str = ""
     ) -> CancelResult:
+        attempt.final_order = order
         return CancelResult(
             key=attempt.key,
             attempt_id=attempt.attempt_id,
@@ -354,7 +365,7 @@ class CancelCoordinator:
         response: VenueResponse | None = None,
         order: Order | None = None,
         result: CancelResult | None = None,
-    ) -> None:
+    ) -> CancelEvent:
         event = CancelEvent(attempt.attempt_id, attempt.key, phase, attempt.provenance, attempt.batch_id,
                             message, response, order, result)
         for listener in list(self._listeners):
@@ -362,3 +373,4 @@ class CancelCoordinator:
                 listener(event)
             except Exception:  # a broken listener must not break a cancel
                 log.exception("cancel listener failed")
+        return event

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import statistics
 import uuid
 from collections import deque
@@ -27,12 +28,19 @@ from ..core import (
     Venue,
     VenueResponse,
 )
+from ..store.audit import AuditStore, CancelTransition
 from ..store.credentials import CredentialStore, read_secrets
 from ..venues.base import CodePrompt, VenueAdapter
 from ..venues.registry import FIELDS, create_adapter
-from .coordinator import CancelCoordinator
+from .coordinator import CancelCoordinator, CancelEvent
+from .recovery import recover_in_flight
+
+log = logging.getLogger(__name__)
 
 ResponseListener = Callable[[VenueResponse], None]
+
+# How long a cancel waits for its start to be on disk before going on the wire anyway.
+AUDIT_DURABLE_TIMEOUT_S = 2.0
 
 
 def required_secrets_missing(spec: ConnectionSpec, secrets: Mapping[str, str]) -> list[str]:
@@ -91,7 +99,12 @@ class OrderFilter:
 
 
 class BlotterService:
-    """Owns one adapter per connection, the cancel coordinator, and per-connection health."""
+    """Owns one adapter per connection, the cancel coordinator, and per-connection health.
+
+    With an ``audit`` store, every venue response and every cancel step is recorded there, and each
+    attempt's start is committed before its request goes on the wire. The caller owns (and closes)
+    the store.
+    """
 
     def __init__(
         self,
@@ -102,6 +115,7 @@ class BlotterService:
         reconcile_timeout_s: float = 30.0,
         code_prompt: CodePrompt | None = None,
         transport_for: Callable[[ConnectionSpec], Any] | None = None,
+        audit: AuditStore | None = None,
     ) -> None:
         self.specs: dict[str, ConnectionSpec] = {s.name: s for s in specs}
         self.credentials = credentials
@@ -113,9 +127,14 @@ class BlotterService:
         # accounts the venue itself reports as read-only (AutoShares AccessType, SnapTrade "read" authorizations)
         self._read_only_accounts: set[tuple[str, str]] = set()
         self._response_listeners: list[ResponseListener] = []
+        self.audit = audit
         self.coordinator = CancelCoordinator(
-            _LazyAdapters(self), reconcile_timeout_s=reconcile_timeout_s, is_read_only=self.is_key_read_only
+            _LazyAdapters(self), reconcile_timeout_s=reconcile_timeout_s, is_read_only=self.is_key_read_only,
+            before_send=self._attempt_durable if audit is not None else None,
         )
+        if audit is not None:
+            self.add_response_listener(audit.record_response)
+            self.coordinator.subscribe(self._audit_cancel_event)
 
     # ------------------------------------------------------------------ connections
     def is_read_only(self, connection: str) -> bool:
@@ -148,6 +167,8 @@ class BlotterService:
         if adapter is None:
             spec = self.spec(name)
             secrets = read_secrets(self.credentials, name, FIELDS[spec.venue].secrets)
+            if self.audit is not None:
+                self.audit.add_secrets(secrets.values())
             missing = required_secrets_missing(spec, secrets)
             if missing:
                 raise CredentialError(
@@ -255,6 +276,33 @@ class BlotterService:
         keys = [o.key for o in listing.orders if not self.is_key_read_only(o.key)]
         results = await self.coordinator.cancel_many(keys, provenance, batch_id)
         return results, listing
+
+    # ------------------------------------------------------------------ audit
+    def _audit_cancel_event(self, event: CancelEvent) -> None:
+        assert self.audit is not None
+        spec = self.specs.get(event.key.connection)
+        response = event.response
+        self.audit.record_cancel(CancelTransition(
+            attempt_id=event.attempt_id, key=event.key, phase=event.phase.value, provenance=event.provenance,
+            batch_id=event.batch_id, message=event.message, at=event.at,
+            venue=response.venue.value if response else (spec.venue.value if spec else ""),
+            http_status=response.http_status if response else None,
+            latency_ms=response.latency_ms if response else None,
+            result=event.result,
+            venue_reason=event.order.cancel_reason if event.order else "",
+        ))
+
+    async def _attempt_durable(self, event: CancelEvent) -> None:
+        assert self.audit is not None
+        try:
+            await asyncio.wait_for(self.audit.durable(), AUDIT_DURABLE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("audit: the start of cancel attempt %s was not on disk after %.0f s; sending anyway",
+                        event.attempt_id, AUDIT_DURABLE_TIMEOUT_S)
+
+    async def recover_in_flight(self) -> list[CancelResult]:
+        """Settle the cancel attempts an earlier process left in flight (see ``service.recovery``)."""
+        return await recover_in_flight(self)
 
     async def aclose(self) -> None:
         await self.coordinator.aclose()

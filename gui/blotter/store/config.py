@@ -1,4 +1,8 @@
-"""Connections in a TOML file in the config dir. Secrets are never written here (see credentials)."""
+"""Connections in a TOML file in the config dir. Secrets are never written here (see credentials).
+
+Besides ``[connections]`` the file may hold ``[audit] retention_days = 90`` (days the audit trail keeps;
+0 keeps everything). Other tables are kept as they are when the file is rewritten.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import tomli_w
 from ..core import ConfigError, ConnectionSpec, Venue, validate_connection_name
 from ..core.urls import validate_base_url
 from . import paths
+from .audit import DEFAULT_RETENTION_DAYS
 
 
 class ConfigStore:
@@ -23,16 +28,19 @@ class ConfigStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or paths.config_file()
         self._connections: dict[str, ConnectionSpec] = {}
+        self._other: dict[str, Any] = {}  # tables other than [connections], written back unchanged
         self.load()
 
     def load(self) -> None:
         self._connections = {}
+        self._other = {}
         if not self.path.exists():
             return
         try:
             data = tomllib.loads(self.path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {self.path} is not valid TOML: {exc}") from None
+        self._other = {k: v for k, v in data.items() if k != "connections"}
         for name, entry in dict(data.get("connections", {})).items():
             self._connections[name] = _spec_from_toml(name, entry, self.path)
 
@@ -67,8 +75,24 @@ class ConfigStore:
         self.save()
         return spec
 
+    @property
+    def audit_retention_days(self) -> float:
+        """How many days the audit trail keeps (``[audit] retention_days``; default 90, 0 = forever)."""
+        audit = self._other.get("audit", {})
+        value = audit.get("retention_days", DEFAULT_RETENTION_DAYS) if isinstance(audit, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"config file {self.path}: [audit] retention_days must be a number of days >= 0")
+        return float(value)
+
+    def set_audit_retention_days(self, days: float) -> None:
+        if days < 0:
+            raise ConfigError("audit retention must be a number of days >= 0")
+        audit = self._other.get("audit")
+        self._other["audit"] = {**(audit if isinstance(audit, dict) else {}), "retention_days": days}
+        self.save()
+
     def save(self) -> None:
-        doc: dict[str, Any] = {"connections": {s.name: _spec_to_toml(s) for s in self}}
+        doc: dict[str, Any] = {**self._other, "connections": {s.name: _spec_to_toml(s) for s in self}}
         paths.ensure_private_dir(self.path.parent)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".connections.", suffix=".tmp")
         try:

@@ -1,0 +1,119 @@
+"""Settling the cancel attempts an earlier Blotter process left in flight (crash, kill, closed mid-cancel).
+
+The audit records each attempt's start before its request goes on the wire, so an attempt that never
+got its outcome is still ``in_flight`` there. At the next start each such attempt (of a process that is
+gone) is re-read once at the venue and gets its one final outcome, provenance ``reconciliation``, by
+the coordinator's truth rules:
+
+    cancelled → cancelled;  filled → rejected (too late);  other terminal → rejected;
+    pending_cancel → pending;  still open → pending if the venue had accepted the cancel,
+    else failed (NOT cancelled);  not listed / cannot be asked → unknown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from ..core import (
+    BlotterError,
+    CancelOutcome,
+    CancelResult,
+    NotFoundError,
+    Order,
+    OrderStatus,
+    Provenance,
+)
+from ..store.audit import AttemptRecord, AuditError, CancelTransition
+
+if TYPE_CHECKING:
+    from .session import BlotterService
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted: Blotter stopped before this cancel finished"
+
+
+async def recover_in_flight(service: BlotterService) -> list[CancelResult]:
+    """Give every orphaned attempt its one final outcome; returns those outcomes (oldest attempt first)."""
+    audit = service.audit
+    if audit is None:
+        return []
+    try:
+        orphans = await asyncio.to_thread(audit.claim_orphaned_attempts)
+    except AuditError as exc:  # never let the trail stop the app from starting
+        log.warning("cannot look for interrupted cancels: %s", exc)
+        return []
+    if not orphans:
+        return []
+    limits: dict[str, asyncio.Semaphore] = {}
+
+    async def one(attempt: AttemptRecord) -> CancelResult:
+        order, error = await _read(service, attempt, limits)
+        result = settle(attempt, order, error)
+        spec = service.specs.get(attempt.key.connection)
+        audit.record_cancel(CancelTransition(
+            attempt_id=attempt.attempt_id, key=attempt.key, phase="done", provenance=Provenance.RECONCILIATION,
+            batch_id=attempt.batch_id, message=result.message, venue=spec.venue.value if spec else "",
+            result=result, venue_reason=order.cancel_reason if order else "",
+        ))
+        return result
+
+    results = list(await asyncio.gather(*(one(a) for a in orphans)))
+    await audit.durable()
+    for result in results:
+        log.info("recovered cancel attempt %s for %s: %s (%s)", result.attempt_id, result.key,
+                 result.outcome.value, result.detail)
+    return results
+
+
+async def _read(
+    service: BlotterService, attempt: AttemptRecord, limits: dict[str, asyncio.Semaphore]
+) -> tuple[Order | None, str]:
+    key = attempt.key
+    if key.connection not in service.specs:
+        return None, f"connection {key.connection!r} is no longer configured; the venue was not asked"
+    try:
+        adapter = service.adapter(key.connection)
+        limit = limits.setdefault(key.connection, asyncio.Semaphore(max(1, adapter.capabilities.max_concurrency)))
+        async with limit:
+            return await adapter.get_order(key.account, key.order_id), ""
+    except NotFoundError:
+        return None, "the venue no longer lists the order"
+    except BlotterError as exc:
+        return None, f"the venue could not be asked: {exc}"
+    except Exception as exc:  # a bug must still end the attempt with one honest outcome
+        log.exception("re-reading %s after a restart failed", key)
+        return None, f"Blotter could not re-read the order ({type(exc).__name__}); check it"
+
+
+def settle(attempt: AttemptRecord, order: Order | None, error: str = "") -> CancelResult:
+    """The one final outcome of an interrupted attempt, from what the venue shows now."""
+
+    def result(outcome: CancelOutcome, detail: str) -> CancelResult:
+        return CancelResult(
+            key=attempt.key, attempt_id=attempt.attempt_id, outcome=outcome, message=INTERRUPTED,
+            http_status=None, latency_ms=0.0, final_status=order.status if order else None,
+            provenance=Provenance.RECONCILIATION, batch_id=attempt.batch_id,
+            venue_status=order.venue_status if order else "", detail=f"after a restart: {detail}",
+        )
+
+    if order is None:
+        return result(CancelOutcome.UNKNOWN, error or "the venue could not be asked")
+    status, shown = order.status, order.venue_status
+    if status is OrderStatus.CANCELLED:
+        note = f"the venue shows the order {shown}"
+        return result(CancelOutcome.CANCELLED, note + (f" ({order.cancel_reason})" if order.cancel_reason else ""))
+    if status is OrderStatus.FILLED:
+        return result(CancelOutcome.REJECTED, "too late — the order filled before the cancel took effect")
+    if status.is_terminal:
+        return result(CancelOutcome.REJECTED, f"the order ended {shown} before the cancel took effect")
+    if status is OrderStatus.PENDING_CANCEL:
+        return result(CancelOutcome.PENDING, f"the venue shows the cancel pending ({shown}); not confirmed")
+    if status.is_open and attempt.accepted:
+        return result(CancelOutcome.PENDING,
+                      f"the venue accepted the cancel, but still shows the order {shown} — check it")
+    if status.is_open:
+        return result(CancelOutcome.FAILED, f"the venue still shows the order {shown} — it is NOT cancelled")
+    return result(CancelOutcome.UNKNOWN, f"the venue shows the order in a state Blotter does not know ({shown})")

@@ -1,0 +1,965 @@
+"""The audit trail: every venue response and every cancel transition, in SQLite (WAL) in the data dir.
+
+Three tables (schema version in ``PRAGMA user_version``, upgraded by ``MIGRATIONS`` in order):
+
+- ``responses``: every ``VenueResponse`` (already redacted by the adapter, redacted here once more);
+- ``cancel_events``: every step of every cancel attempt (sending, pending, reconciling, done);
+- ``attempts``: one row per attempt, ``in_flight`` until its one final outcome is recorded.
+
+"Exactly one final outcome per attempt" is held by the database itself: a partial UNIQUE index allows
+one ``done`` event per attempt, and triggers refuse to mark an attempt done without that event or to
+change it afterwards. ``outcome_violations()`` is the query that checks the "at least one" half.
+
+Writes never block the caller: they are queued to one writer thread that commits them in batches.
+``durable()`` (async) and ``flush()`` wait until everything queued so far is committed; the service
+awaits ``durable()`` between recording an attempt's start and putting its request on the wire, so a
+crash mid-cancel leaves an ``in_flight`` attempt on disk. Each store that records attempts holds a lock
+file for its session while it lives; ``orphaned_attempts()`` returns the in-flight attempts of sessions
+whose lock is free (the process died or closed mid-cancel), and ``claim_orphaned_attempts()`` moves them
+to this session so that one process alone settles each (``service.recovery``).
+
+Reads (``query``, ``attempts``, ``orphaned_attempts``) open their own connection, so they never wait
+for the writer. Construct the store off the GUI loop (``asyncio.to_thread``): opening migrates and
+applies the retention period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import contextlib
+import csv
+import json
+import logging
+import os
+import queue
+import re
+import sqlite3
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from ..core import Action, BlotterError, CancelOutcome, CancelResult, OrderKey, Provenance, Redactor, VenueResponse
+from . import paths
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "audit.sqlite3"
+DEFAULT_RETENTION_DAYS = 90.0
+DEFAULT_READ_BODY_LIMIT = 512
+_BULKY_READS = frozenset({Action.LIST_ACCOUNTS, Action.LIST_ORDERS, Action.ACCOUNT_DETAILS})
+PHASES = ("sending", "pending", "reconciling", "done")
+IN_FLIGHT = "in_flight"
+_BATCH_MAX = 500
+_BUSY_TIMEOUT_S = 10.0
+
+
+class AuditError(BlotterError):
+    """The audit database cannot be opened or is from a newer Blotter."""
+
+
+def default_path() -> Path:
+    return paths.data_dir() / DB_NAME
+
+
+# ---------------------------------------------------------------------------------------------- schema
+def _v1(conn: sqlite3.Connection) -> None:
+    for statement in (
+        """CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            at_ms INTEGER NOT NULL,
+            connection TEXT NOT NULL,
+            venue TEXT NOT NULL,
+            action TEXT NOT NULL,
+            account TEXT NOT NULL DEFAULT '',
+            order_id TEXT NOT NULL DEFAULT '',
+            http_status INTEGER,
+            message TEXT NOT NULL DEFAULT '',
+            latency_ms REAL NOT NULL DEFAULT 0,
+            request TEXT NOT NULL DEFAULT '',
+            raw_body TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX responses_at ON responses (at_ms)",
+        "CREATE INDEX responses_order ON responses (connection, account, order_id)",
+        """CREATE TABLE attempts (
+            attempt_id TEXT PRIMARY KEY,
+            started_ms INTEGER NOT NULL,
+            connection TEXT NOT NULL,
+            account TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            provenance TEXT NOT NULL,
+            batch_id TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL CHECK (state IN ('in_flight', 'done')),
+            outcome TEXT CHECK (outcome IN ('cancelled', 'pending', 'rejected', 'failed', 'unknown')),
+            outcome_provenance TEXT,
+            final_status TEXT,
+            venue_status TEXT NOT NULL DEFAULT '',
+            http_status INTEGER,
+            message TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '',
+            latency_ms REAL,
+            finished_ms INTEGER,
+            CHECK ((state = 'done') = (outcome IS NOT NULL)),
+            CHECK ((state = 'done') = (finished_ms IS NOT NULL))
+        )""",
+        "CREATE INDEX attempts_state ON attempts (state)",
+        "CREATE INDEX attempts_order ON attempts (connection, account, order_id)",
+        """CREATE TABLE cancel_events (
+            id INTEGER PRIMARY KEY,
+            at_ms INTEGER NOT NULL,
+            attempt_id TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            account TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            venue TEXT NOT NULL DEFAULT '',
+            phase TEXT NOT NULL CHECK (phase IN ('sending', 'pending', 'reconciling', 'done')),
+            provenance TEXT NOT NULL,
+            batch_id TEXT NOT NULL DEFAULT '',
+            message TEXT NOT NULL DEFAULT '',
+            http_status INTEGER,
+            latency_ms REAL,
+            outcome TEXT,
+            final_status TEXT,
+            venue_status TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '',
+            CHECK ((phase = 'done') = (outcome IS NOT NULL))
+        )""",
+        "CREATE INDEX cancel_events_at ON cancel_events (at_ms)",
+        "CREATE INDEX cancel_events_attempt ON cancel_events (attempt_id)",
+    ):
+        conn.execute(statement)
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """Crash recovery (owning session per attempt), the venue's cancel reason, one-outcome enforcement."""
+    done_event = "SELECT 1 FROM cancel_events WHERE attempt_id = NEW.attempt_id AND phase = 'done'"
+    for statement in (
+        "ALTER TABLE attempts ADD COLUMN session TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE attempts ADD COLUMN pid INTEGER",
+        "ALTER TABLE attempts ADD COLUMN venue_reason TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cancel_events ADD COLUMN venue_reason TEXT NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX cancel_events_one_final_outcome ON cancel_events (attempt_id) WHERE phase = 'done'",
+        f"""CREATE TRIGGER attempts_done_needs_its_event BEFORE INSERT ON attempts
+            WHEN NEW.state = 'done' AND NOT EXISTS ({done_event})
+            BEGIN SELECT RAISE(ABORT, 'an attempt is done only with its final outcome event'); END""",
+        f"""CREATE TRIGGER attempts_finish_needs_its_event BEFORE UPDATE OF state ON attempts
+            WHEN NEW.state = 'done' AND NOT EXISTS ({done_event})
+            BEGIN SELECT RAISE(ABORT, 'an attempt is done only with its final outcome event'); END""",
+        """CREATE TRIGGER attempts_outcome_is_final BEFORE UPDATE ON attempts
+            WHEN OLD.state = 'done'
+            BEGIN SELECT RAISE(ABORT, 'the attempt already has its final outcome'); END""",
+    ):
+        conn.execute(statement)
+
+
+# Ordered: MIGRATIONS[i] upgrades a database from version i to i + 1. Never edit a shipped step; append.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the database to ``target`` (one transaction per step); returns the version it ends at."""
+    while True:
+        conn.execute("BEGIN IMMEDIATE")  # re-read the version under the write lock: another process may migrate
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise AuditError(f"the audit database is from a newer Blotter (schema {version}, "
+                                 f"this version knows {SCHEMA_VERSION})")
+            if version >= target:
+                conn.execute("COMMIT")
+                return version
+            MIGRATIONS[version](conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+# ---------------------------------------------------------------------------------------------- values
+def _ms(at: datetime) -> int:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return int(at.timestamp() * 1000)
+
+
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def iso_ms(at: datetime) -> str:
+    """``2026-11-20T14:30:00.123Z``: UTC, milliseconds."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``15m``, ``2h``, ``7d``, ``1w`` → ``timedelta``; ``ValueError`` with a readable message."""
+    match = _DURATION_RE.match(text or "")
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (expected a number and a unit: 90s, 15m, 2h, 7d, 1w)")
+    seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive: {text!r}")
+    return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTransition:
+    """One step of a cancel attempt as the audit stores it (the service maps its ``CancelEvent`` here).
+
+    ``phase`` is ``sending``, ``pending``, ``reconciling`` or ``done``; ``done`` carries the one
+    ``result``. ``provenance`` is who asked for this step: the attempt's own provenance, or
+    ``reconciliation`` when a later start settled an attempt a crashed process left in flight.
+    ``venue_reason`` is the venue's own account of the cancel (e.g. tanX ``cancel_reason``).
+    """
+
+    attempt_id: str
+    key: OrderKey
+    phase: str
+    provenance: Provenance
+    batch_id: str = ""
+    message: str = ""
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    venue: str = ""
+    http_status: int | None = None
+    latency_ms: float | None = None
+    result: CancelResult | None = None
+    venue_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.phase not in PHASES:
+            raise ValueError(f"unknown cancel phase {self.phase!r}")
+        if (self.phase == "done") != (self.result is not None):
+            raise ValueError("a cancel transition carries a result exactly when it is done")
+
+
+RECORD_FIELDS = (
+    "at", "kind", "connection", "venue", "account", "order_id", "key", "action", "phase", "http_status",
+    "latency_ms", "message", "attempt_id", "provenance", "batch_id", "outcome", "final_status",
+    "venue_status", "detail", "venue_reason", "request", "raw_body",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One line of the audit trail: a venue response (``kind="response"``) or a cancel step (``"cancel"``)."""
+
+    at: datetime
+    kind: str
+    connection: str
+    venue: str
+    account: str
+    order_id: str
+    action: str
+    phase: str
+    http_status: int | None
+    latency_ms: float | None
+    message: str
+    attempt_id: str
+    provenance: str
+    batch_id: str
+    outcome: str | None
+    final_status: str | None
+    venue_status: str
+    detail: str
+    venue_reason: str
+    request: str
+    raw_body: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.connection}/{self.account}/{self.order_id}" if self.account and self.order_id else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly, keys in ``RECORD_FIELDS`` order (what ``log --json`` and the exports write)."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in RECORD_FIELDS}
+        values["at"] = iso_ms(self.at)
+        if self.latency_ms is not None:
+            values["latency_ms"] = round(self.latency_ms, 1)
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One cancel attempt: who asked, and (once known) its one final outcome and who settled it."""
+
+    attempt_id: str
+    key: OrderKey
+    provenance: str
+    batch_id: str
+    started_at: datetime
+    state: str  # in_flight | done
+    session: str
+    pid: int | None
+    outcome: str | None
+    outcome_provenance: str | None
+    final_status: str | None
+    venue_status: str
+    http_status: int | None
+    message: str
+    detail: str
+    venue_reason: str
+    finished_at: datetime | None
+    accepted: bool = False  # the venue accepted the cancel request (a pending step or a 2xx answer)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "attempt_id": self.attempt_id, "key": str(self.key), "provenance": self.provenance,
+            "batch_id": self.batch_id, "started_at": iso_ms(self.started_at), "state": self.state,
+            "outcome": self.outcome, "outcome_provenance": self.outcome_provenance,
+            "final_status": self.final_status, "venue_status": self.venue_status,
+            "http_status": self.http_status, "message": self.message, "detail": self.detail,
+            "venue_reason": self.venue_reason,
+            "finished_at": iso_ms(self.finished_at) if self.finished_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """A filter over the trail. Every field narrows; the default is everything, oldest first.
+
+    ``outcome`` keeps the cancel steps of attempts that ended that way (or ``in_flight`` ones);
+    ``text`` is a case-insensitive substring of any text column; ``limit`` keeps the newest N records
+    (still returned oldest first).
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    connection: str = ""
+    order: OrderKey | None = None
+    outcome: str = ""
+    text: str = ""
+    kind: str = ""  # "" | response | cancel
+    attempt_id: str = ""
+    limit: int = 0
+
+    def __post_init__(self) -> None:
+        if self.outcome and self.outcome != IN_FLIGHT and self.outcome not in {o.value for o in CancelOutcome}:
+            known = ", ".join([*(o.value for o in CancelOutcome), IN_FLIGHT])
+            raise ValueError(f"unknown outcome {self.outcome!r} (expected one of {known})")
+        if self.kind not in ("", "response", "cancel"):
+            raise ValueError(f"unknown record kind {self.kind!r} (expected response or cancel)")
+
+
+# ---------------------------------------------------------------------------------------------- exports
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading ``'`` (CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(records: Iterable[AuditRecord], out: IO[str]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(RECORD_FIELDS)
+    count = 0
+    for record in records:
+        row = record.as_dict()
+        writer.writerow(["" if row[name] is None else csv_safe(row[name]) for name in RECORD_FIELDS])
+        count += 1
+    return count
+
+
+def write_jsonl(records: Iterable[AuditRecord], out: IO[str]) -> int:
+    count = 0
+    for record in records:
+        out.write(json.dumps(record.as_dict(), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------------------------- sessions
+class _SessionLock:
+    """An exclusive lock on ``<session>.lock`` held while a store lives; the OS frees it if the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: IO[bytes] | None = None
+
+    def acquire(self) -> bool:
+        fh = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+        try:
+            _lock_nb(fh)
+        except OSError:
+            fh.close()
+            return False
+        self._fh = fh
+        return True
+
+    def release(self, *, remove: bool = True) -> None:
+        if self._fh is None:
+            return
+        if remove:
+            with contextlib.suppress(OSError):  # Windows: an open file cannot be removed
+                self.path.unlink(missing_ok=True)
+        _unlock(self._fh)
+        self._fh.close()
+        self._fh = None
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock_nb(fh: IO[bytes]) -> None:
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fh: IO[bytes]) -> None:
+        fh.seek(0)
+        with contextlib.suppress(OSError):
+            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock_nb(fh: IO[bytes]) -> None:
+        # flock, not lockf: flock locks belong to the open file, so two stores in one process exclude too
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fh: IO[bytes]) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _session_alive(directory: Path, session: str) -> bool:
+    if not session or not re.fullmatch(r"[0-9a-f]{8,64}", session):
+        return False
+    lock = _SessionLock(directory / f"{session}.lock")
+    if not lock.path.exists():
+        return False
+    try:
+        acquired = lock.acquire()
+    except OSError as exc:  # cannot tell: leave its attempts alone rather than settle a live cancel
+        log.warning("audit: cannot check session %s (%s)", session, exc)
+        return True
+    if acquired:
+        lock.release()  # the owner is gone: its lock file goes too
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- the store
+@dataclass(slots=True)
+class _Write:
+    fn: Callable[[sqlite3.Connection], None]
+    what: str
+
+
+_Item = _Write | concurrent.futures.Future[None] | None
+
+
+class AuditStore:
+    """The audit trail in SQLite: queued off-thread writes, own-connection reads, crash-recoverable attempts.
+
+    ``retention_days`` <= 0 keeps everything; otherwise older records are deleted when the store opens
+    (attempts still in flight are always kept). Successful listing answers (accounts, open orders,
+    account details) keep the first ``read_body_limit`` characters of their body; every other answer
+    (cancels, order re-reads, errors) is kept whole, as the adapter redacted and truncated it.
+    ``redactor`` masks known secret values in every text before it is written; the service adds each
+    connection's secrets with ``add_secrets``.
+    """
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        retention_days: float = DEFAULT_RETENTION_DAYS,
+        redactor: Redactor | None = None,
+        read_body_limit: int = DEFAULT_READ_BODY_LIMIT,
+    ) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.retention_days = retention_days
+        self.read_body_limit = read_body_limit
+        self.session_id = uuid.uuid4().hex[:16]
+        self.sessions_dir = self.path.with_name(self.path.name + ".sessions")
+        self._redactor = redactor or Redactor()
+        self._redactor_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._state_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._session_lock: _SessionLock | None = None
+        self._session_guard = threading.Lock()
+        self._open()
+        atexit.register(self.close)
+
+    # ------------------------------------------------------------------ opening
+    def _open(self) -> None:
+        try:
+            paths.ensure_private_dir(self.path.parent)
+            new = not self.path.exists()
+            conn = _connect(self.path)
+            try:
+                if new:
+                    os.chmod(self.path, 0o600)
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    log.warning("audit database %s: journal mode %s, not WAL", self.path, mode)
+                migrate(conn)
+                self._apply_retention(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot open the audit database {self.path}: {exc}") from None
+        except OSError as exc:
+            raise AuditError(f"cannot open the audit database {self.path}: {exc.strerror or exc}") from None
+
+    def _apply_retention(self, conn: sqlite3.Connection) -> None:
+        if self.retention_days <= 0:
+            return
+        cutoff = _ms(datetime.now(UTC) - timedelta(days=self.retention_days))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM responses WHERE at_ms < ?", (cutoff,))
+            conn.execute("DELETE FROM attempts WHERE state = 'done' AND finished_ms < ?", (cutoff,))
+            conn.execute(
+                "DELETE FROM cancel_events WHERE at_ms < ? AND attempt_id NOT IN "
+                "(SELECT attempt_id FROM attempts WHERE state = 'in_flight')", (cutoff,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # ------------------------------------------------------------------ writing (any thread; never blocks)
+    def add_secrets(self, values: Iterable[str]) -> None:
+        with self._redactor_lock:
+            for value in values:
+                self._redactor.add(value)
+
+    def record_response(self, response: VenueResponse) -> None:
+        self._enqueue(_Write(lambda conn: self._insert_response(conn, response), "response"))
+
+    def record_cancel(self, transition: CancelTransition) -> None:
+        self._enqueue(_Write(lambda conn: self._insert_transition(conn, transition), transition.phase))
+
+    def _enqueue(self, item: _Item) -> None:
+        with self._state_lock:
+            if self._closed:
+                log.warning("audit store closed: a record was dropped")
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="blotter-audit-writer", daemon=True)
+                self._thread.start()
+            self._queue.put(item)
+
+    def barrier(self) -> concurrent.futures.Future[None]:
+        """A future that completes once every write queued before it is committed."""
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        with self._state_lock:
+            if self._closed or self._thread is None:
+                future.set_result(None)  # nothing queued, or close() already flushed
+                return future
+            self._queue.put(future)
+        return future
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until everything queued so far is committed (tests, shutdown; not on the GUI loop)."""
+        self.barrier().result(timeout)
+
+    async def durable(self) -> None:
+        """Wait, without blocking the loop, until everything queued so far is committed."""
+        await asyncio.wrap_future(self.barrier())
+
+    def close(self) -> None:
+        """Commit what is queued, stop the writer, release this session. Idempotent."""
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread
+            if thread is not None:
+                self._queue.put(None)
+        if thread is not None:
+            thread.join()
+        with self._session_guard:
+            if self._session_lock is not None:  # from here on, this run's unfinished attempts are orphans
+                self._session_lock.release()
+                self._session_lock = None
+        atexit.unregister(self.close)
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.close)
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ the writer thread
+    def _run(self) -> None:
+        try:
+            conn = _connect(self.path)
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a process crash
+        except sqlite3.Error:
+            log.exception("audit writer cannot open %s; records are dropped", self.path)
+            self._drain_without_db()
+            return
+        try:
+            while True:
+                batch: list[_Item] = [self._queue.get()]
+                while len(batch) < _BATCH_MAX:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                try:
+                    self._commit(conn, [i for i in batch if isinstance(i, _Write)])
+                except Exception:  # the writer must outlive any one bad batch, or flush() would never return
+                    log.exception("audit writer: a batch of %d item(s) was lost", len(batch))
+                for item in batch:
+                    if isinstance(item, concurrent.futures.Future):
+                        _resolve(item)
+                if None in batch:
+                    break
+        finally:
+            conn.close()
+
+    def _drain_without_db(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, concurrent.futures.Future):
+                _resolve(item)
+
+    def _commit(self, conn: sqlite3.Connection, writes: Sequence[_Write]) -> None:
+        if not writes:
+            return
+        for tries in range(1, 4):  # each try waits up to the busy timeout for another writer to finish
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if tries == 3:
+                    log.error("audit: cannot start a transaction (%s); %d record(s) dropped", exc, len(writes))
+                    return
+                log.warning("audit: database busy (%s); trying again", exc)
+        try:
+            for write in writes:
+                conn.execute("SAVEPOINT one")
+                try:
+                    write.fn(conn)
+                except sqlite3.IntegrityError as exc:
+                    # e.g. a second final outcome for one attempt (another process settled it first)
+                    log.warning("audit: %s record refused by the database: %s", write.what, exc)
+                    conn.execute("ROLLBACK TO one")
+                except Exception:
+                    log.exception("audit: %s record could not be written", write.what)
+                    conn.execute("ROLLBACK TO one")
+                conn.execute("RELEASE one")
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            log.exception("audit: commit failed; %d record(s) dropped", len(writes))
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    def _redact(self, text: str) -> str:
+        with self._redactor_lock:
+            return self._redactor.text(text)
+
+    def _insert_response(self, conn: sqlite3.Connection, r: VenueResponse) -> None:
+        body = r.raw_body
+        if r.ok and r.action in _BULKY_READS and len(body) > self.read_body_limit:
+            # refreshes list every order every few seconds; the trail keeps a preview, not the book
+            body = body[: self.read_body_limit] + f"… [{len(body) - self.read_body_limit} more characters not kept]"
+        conn.execute(
+            "INSERT INTO responses (at_ms, connection, venue, action, account, order_id, http_status, message, "
+            "latency_ms, request, raw_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (_ms(r.at), r.connection, r.venue.value, r.action.value, r.account, r.order_id, r.http_status,
+             self._redact(r.message), float(r.latency_ms), self._redact(r.request), self._redact(body)),
+        )
+
+    def _ensure_session(self) -> bool:
+        """Hold this session's lock (from the first attempt on); False if the lock cannot be had."""
+        with self._session_guard:
+            if self._session_lock is not None:
+                return True
+            lock = _SessionLock(self.sessions_dir / f"{self.session_id}.lock")
+            try:
+                paths.ensure_private_dir(self.sessions_dir)
+                held = lock.acquire()
+            except OSError as exc:
+                held = False
+                log.warning("audit: no session lock (%s); another start may reconcile this run's cancels", exc)
+            if held:
+                self._session_lock = lock
+            return held
+
+    def _insert_transition(self, conn: sqlite3.Connection, t: CancelTransition) -> None:
+        k, at_ms = t.key, _ms(t.at)
+        result = t.result
+        if result is None:
+            self._ensure_session()  # before the in-flight row exists, so no other process takes it for dead
+            conn.execute(
+                "INSERT OR IGNORE INTO attempts (attempt_id, started_ms, connection, account, order_id, provenance, "
+                "batch_id, state, session, pid) VALUES (?, ?, ?, ?, ?, ?, ?, 'in_flight', ?, ?)",
+                (t.attempt_id, at_ms, k.connection, k.account, k.order_id, t.provenance.value, t.batch_id,
+                 self.session_id, os.getpid()),
+            )
+            conn.execute(
+                "INSERT INTO cancel_events (at_ms, attempt_id, connection, account, order_id, venue, phase, "
+                "provenance, batch_id, message, http_status, latency_ms, venue_reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (at_ms, t.attempt_id, k.connection, k.account, k.order_id, t.venue, t.phase, t.provenance.value,
+                 t.batch_id, self._redact(t.message), t.http_status, t.latency_ms, self._redact(t.venue_reason)),
+            )
+            return
+        message = self._redact(t.message or result.message)
+        detail = self._redact(result.detail)
+        reason = self._redact(t.venue_reason)
+        final = result.final_status.value if result.final_status else None
+        http = t.http_status if t.http_status is not None else result.http_status
+        latency = t.latency_ms if t.latency_ms is not None else result.latency_ms
+        # the event first: the unique index and the triggers make this the one final outcome, or refuse it
+        conn.execute(
+            "INSERT INTO cancel_events (at_ms, attempt_id, connection, account, order_id, venue, phase, provenance, "
+            "batch_id, message, http_status, latency_ms, outcome, final_status, venue_status, detail, venue_reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (at_ms, t.attempt_id, k.connection, k.account, k.order_id, t.venue, t.provenance.value, t.batch_id,
+             message, http, latency, result.outcome.value, final, result.venue_status, detail, reason),
+        )
+        updated = conn.execute(
+            "UPDATE attempts SET state = 'done', outcome = ?, outcome_provenance = ?, final_status = ?, "
+            "venue_status = ?, http_status = ?, message = ?, detail = ?, latency_ms = ?, finished_ms = ?, "
+            "venue_reason = ? WHERE attempt_id = ?",
+            (result.outcome.value, t.provenance.value, final, result.venue_status, http, message, detail, latency,
+             at_ms, reason, t.attempt_id),
+        ).rowcount
+        if not updated:  # an attempt that ended before anything was sent (read-only, unknown connection)
+            conn.execute(
+                "INSERT INTO attempts (attempt_id, started_ms, connection, account, order_id, provenance, batch_id, "
+                "state, outcome, outcome_provenance, final_status, venue_status, http_status, message, detail, "
+                "latency_ms, finished_ms, session, pid, venue_reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (t.attempt_id, at_ms, k.connection, k.account, k.order_id, result.provenance.value, t.batch_id,
+                 result.outcome.value, t.provenance.value, final, result.venue_status, http, message, detail,
+                 latency, at_ms, self.session_id, os.getpid(), reason),
+            )
+
+    # ------------------------------------------------------------------ reading (own connection)
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = _connect(self.path)
+            try:
+                conn.execute("PRAGMA query_only = ON")
+                yield conn
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot read the audit database {self.path}: {exc}") from None
+
+    def query(self, q: AuditQuery | None = None) -> list[AuditRecord]:
+        """The trail matching ``q``, oldest first (the CLI ``log``/``export`` and the window share this)."""
+        q = q or AuditQuery()
+        parts: list[str] = []
+        params: list[Any] = []
+        if q.kind in ("", "response") and not q.outcome and not q.attempt_id:
+            where, args = _common_filters(q, "r", ("message", "request", "raw_body", "action"))
+            parts.append(_SELECT_RESPONSES + where)
+            params += args
+        if q.kind in ("", "cancel"):
+            where, args = _common_filters(
+                q, "e", ("message", "detail", "venue_reason", "attempt_id", "batch_id", "provenance", "phase"))
+            if q.outcome == IN_FLIGHT:
+                where += " AND e.attempt_id IN (SELECT attempt_id FROM attempts WHERE state = 'in_flight')"
+            elif q.outcome:
+                where += " AND e.attempt_id IN (SELECT attempt_id FROM attempts WHERE outcome = ?)"
+                args.append(q.outcome)
+            if q.attempt_id:
+                where += " AND e.attempt_id = ?"
+                args.append(q.attempt_id)
+            parts.append(_SELECT_EVENTS + where)
+            params += args
+        if not parts:
+            return []
+        sql = " UNION ALL ".join(parts)
+        if q.limit > 0:
+            sql = _NEWEST.format(sql)
+            params.append(q.limit)
+        else:
+            sql += " ORDER BY 1, 2, 3"
+        with self._reader() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [
+            AuditRecord(
+                at=_at(row[0]), kind=row[1], connection=row[3], venue=row[4], account=row[5], order_id=row[6],
+                action=row[7], phase=row[8], http_status=row[9], latency_ms=row[10], message=row[11],
+                attempt_id=row[12], provenance=row[13], batch_id=row[14], outcome=row[15], final_status=row[16],
+                venue_status=row[17], detail=row[18], venue_reason=row[19], request=row[20], raw_body=row[21],
+            )
+            for row in rows
+        ]
+
+    def attempts(self, q: AuditQuery | None = None) -> list[AttemptRecord]:
+        """Cancel attempts (by start time, oldest first); ``since``/``until`` apply to the start."""
+        q = q or AuditQuery()
+        where = ["1 = 1"]
+        args: list[Any] = []
+        if q.since is not None:
+            where.append("a.started_ms >= ?")
+            args.append(_ms(q.since))
+        if q.until is not None:
+            where.append("a.started_ms < ?")
+            args.append(_ms(q.until))
+        if q.connection:
+            where.append("a.connection = ?")
+            args.append(q.connection)
+        if q.order is not None:
+            where.append("a.connection = ? AND a.account = ? AND a.order_id = ?")
+            args += [q.order.connection, q.order.account, q.order.order_id]
+        if q.outcome == IN_FLIGHT:
+            where.append("a.state = 'in_flight'")
+        elif q.outcome:
+            where.append("a.outcome = ?")
+            args.append(q.outcome)
+        if q.attempt_id:
+            where.append("a.attempt_id = ?")
+            args.append(q.attempt_id)
+        return self._attempts(" AND ".join(where), args)
+
+    def _attempts(self, where: str, args: Sequence[Any]) -> list[AttemptRecord]:
+        sql = _SELECT_ATTEMPTS + where + " ORDER BY a.started_ms, a.attempt_id"
+        with self._reader() as conn:
+            rows = conn.execute(sql, list(args)).fetchall()
+        return [
+            AttemptRecord(
+                attempt_id=row[0], key=OrderKey(row[1], row[2], row[3]), provenance=row[4], batch_id=row[5],
+                started_at=_at(row[6]), state=row[7], session=row[8], pid=row[9], outcome=row[10],
+                outcome_provenance=row[11], final_status=row[12], venue_status=row[13], http_status=row[14],
+                message=row[15], detail=row[16], venue_reason=row[17],
+                finished_at=_at(row[18]) if row[18] is not None else None, accepted=bool(row[19]),
+            )
+            for row in rows
+        ]
+
+    def orphaned_attempts(self) -> list[AttemptRecord]:
+        """In-flight attempts whose process is gone (crashed, killed, or closed mid-cancel). Cheap if none."""
+        attempts = self._attempts("a.state = 'in_flight' AND a.session != ?", [self.session_id])
+        alive: dict[str, bool] = {}
+        orphans = []
+        for attempt in attempts:
+            if attempt.session not in alive:
+                alive[attempt.session] = _session_alive(self.sessions_dir, attempt.session)
+            if not alive[attempt.session]:
+                orphans.append(attempt)
+        return orphans
+
+    def claim_orphaned_attempts(self) -> list[AttemptRecord]:
+        """Take over the orphaned attempts for this session, so one process alone settles each of them.
+
+        Writes on the caller's thread (call it off the GUI loop). If this process dies while settling,
+        the claimed attempts are orphans again for the next start.
+        """
+        orphans = self.orphaned_attempts()
+        if not orphans or not self._ensure_session():
+            return []
+        claimed: list[AttemptRecord] = []
+        try:
+            conn = _connect(self.path)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for orphan in orphans:
+                    if conn.execute(
+                        "UPDATE attempts SET session = ?, pid = ? "
+                        "WHERE attempt_id = ? AND state = 'in_flight' AND session = ?",
+                        (self.session_id, os.getpid(), orphan.attempt_id, orphan.session),
+                    ).rowcount:
+                        claimed.append(orphan)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot claim interrupted cancels in {self.path}: {exc}") from None
+        return claimed
+
+    def outcome_violations(self) -> list[str]:
+        """Attempt ids breaking "exactly one final outcome" (done with != 1 done event, in flight with any)."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT a.attempt_id FROM attempts a LEFT JOIN cancel_events e "
+                "ON e.attempt_id = a.attempt_id AND e.phase = 'done' GROUP BY a.attempt_id, a.state "
+                "HAVING (a.state = 'done' AND count(e.id) != 1) OR (a.state = 'in_flight' AND count(e.id) != 0) "
+                "UNION SELECT e.attempt_id FROM cancel_events e WHERE e.phase = 'done' "
+                "AND e.attempt_id NOT IN (SELECT attempt_id FROM attempts WHERE state = 'done')"
+            ).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def schema_version(self) -> int:
+        with self._reader() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+# Query fragments. Only these constants and column names of this module are ever joined into SQL;
+# values are always bound parameters.
+_SELECT_RESPONSES = (
+    "SELECT r.at_ms, 'response' AS kind, r.id, r.connection, r.venue, r.account, r.order_id, "
+    "r.action, '' AS phase, r.http_status, r.latency_ms, r.message, '' AS attempt_id, "
+    "'' AS provenance, '' AS batch_id, NULL AS outcome, NULL AS final_status, '' AS venue_status, "
+    "'' AS detail, '' AS venue_reason, r.request, r.raw_body FROM responses r"
+)
+_SELECT_EVENTS = (
+    "SELECT e.at_ms, 'cancel' AS kind, e.id, e.connection, e.venue, e.account, e.order_id, "
+    "'cancel' AS action, e.phase, e.http_status, e.latency_ms, e.message, e.attempt_id, e.provenance, "
+    "e.batch_id, e.outcome, e.final_status, e.venue_status, e.detail, e.venue_reason, "
+    "'' AS request, '' AS raw_body FROM cancel_events e"
+)
+_NEWEST = "SELECT * FROM ({} ORDER BY 1 DESC, 2 DESC, 3 DESC LIMIT ?) ORDER BY 1, 2, 3"
+_SELECT_ATTEMPTS = (
+    "SELECT a.attempt_id, a.connection, a.account, a.order_id, a.provenance, a.batch_id, a.started_ms, "
+    "a.state, a.session, a.pid, a.outcome, a.outcome_provenance, a.final_status, a.venue_status, "
+    "a.http_status, a.message, a.detail, a.venue_reason, a.finished_ms, "
+    # accepted: the venue took the cancel request (a pending step, or a 2xx answer to it)
+    "(EXISTS (SELECT 1 FROM cancel_events p WHERE p.attempt_id = a.attempt_id AND p.phase = 'pending') "
+    "OR EXISTS (SELECT 1 FROM responses r WHERE r.connection = a.connection AND r.account = a.account "
+    "AND r.order_id = a.order_id AND r.action IN ('cancel', 'bulk_cancel') "
+    "AND r.http_status BETWEEN 200 AND 299 AND r.at_ms >= a.started_ms)) "
+    "FROM attempts a WHERE "
+)
+
+
+def _common_filters(q: AuditQuery, alias: str, text_columns: Sequence[str]) -> tuple[str, list[Any]]:
+    where = " WHERE 1 = 1"
+    args: list[Any] = []
+    if q.since is not None:
+        where += f" AND {alias}.at_ms >= ?"
+        args.append(_ms(q.since))
+    if q.until is not None:
+        where += f" AND {alias}.at_ms < ?"
+        args.append(_ms(q.until))
+    if q.connection:
+        where += f" AND {alias}.connection = ?"
+        args.append(q.connection)
+    if q.order is not None:
+        where += f" AND {alias}.connection = ? AND {alias}.account = ? AND {alias}.order_id = ?"
+        args += [q.order.connection, q.order.account, q.order.order_id]
+    if q.text:
+        columns = ("connection", "account", "order_id", *text_columns)
+        where += " AND (" + " OR ".join(f"instr(lower({alias}.{c}), ?) > 0" for c in columns) + ")"
+        args += [q.text.lower()] * len(columns)
+    return where, args
+
+
+def _resolve(future: concurrent.futures.Future[None]) -> None:
+    with contextlib.suppress(concurrent.futures.InvalidStateError):  # the waiter gave up (cancelled)
+        future.set_result(None)
