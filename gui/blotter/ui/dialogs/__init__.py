@@ -1,0 +1,1 @@
+"""Dialogs. All are opened non-modally (``show()``/``open()``) and answer through signals."""

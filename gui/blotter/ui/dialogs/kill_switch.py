@@ -1,0 +1,117 @@
+"""The kill switch: a fresh read of every connection, an exact preview, a typed confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core import OrderKey
+
+CONFIRM_PHRASE = "CANCEL ALL"
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewLine:
+    connection: str
+    venue: str
+    account: str  # account id
+    account_name: str
+    count: int
+    note: str = ""  # e.g. "read-only: skipped", "error: <venue's words>"
+
+
+class KillSwitchDialog(QDialog):
+    """Shows connections × accounts × order counts; ``confirmed`` carries exactly the previewed keys."""
+
+    confirmed = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("killSwitchDialog")
+        self.setWindowTitle("Kill switch — cancel every open order")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.keys: list[OrderKey] = []
+        self.lines: list[PreviewLine] = []
+        layout = QVBoxLayout(self)
+        self.headline = QLabel("Reading the open orders of every connection…")
+        self.headline.setObjectName("killSwitchHeadline")
+        self.headline.setWordWrap(True)
+        layout.addWidget(self.headline)
+        self.table = QTableWidget(0, 4)
+        self.table.setObjectName("killSwitchPreview")
+        self.table.setHorizontalHeaderLabels(["Connection", "Account", "Open orders", "Note"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumSize(620, 220)
+        layout.addWidget(self.table)
+        self.prompt = QLabel(f"Type <b>{CONFIRM_PHRASE}</b> to confirm:")
+        layout.addWidget(self.prompt)
+        self.phrase = QLineEdit()
+        self.phrase.setObjectName("killSwitchPhrase")
+        self.phrase.setPlaceholderText(CONFIRM_PHRASE)
+        self.phrase.setEnabled(False)
+        self.phrase.textChanged.connect(self._update_button)
+        layout.addWidget(self.phrase)
+        buttons = QDialogButtonBox()
+        self.confirm_button = buttons.addButton("Cancel every order listed",
+                                                QDialogButtonBox.ButtonRole.AcceptRole)
+        self.confirm_button.setObjectName("confirmButton")
+        self.confirm_button.setEnabled(False)
+        close = buttons.addButton("Close", QDialogButtonBox.ButtonRole.RejectRole)
+        close.setObjectName("keepButton")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def set_preview(self, lines: Sequence[PreviewLine], keys: Sequence[OrderKey]) -> None:
+        self.lines = list(lines)
+        self.keys = list(keys)
+        self.table.setRowCount(len(self.lines))
+        for row, line in enumerate(self.lines):
+            account = f"{line.account_name} · {line.account}" if line.account_name else line.account
+            values = [f"{line.connection} ({line.venue})", account, str(line.count), line.note]
+            for col, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                if col == 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        accounts = sum(1 for line in self.lines if line.count and not line.note)
+        connections = len({line.connection for line in self.lines if line.count and not line.note})
+        if self.keys:
+            self.headline.setText(
+                f"This cancels <b>{len(self.keys)}</b> open order(s) in {accounts} account(s) "
+                f"of {connections} connection(s) — exactly the orders listed below.")
+        else:
+            self.headline.setText("There is no open order to cancel.")
+        self.phrase.setEnabled(bool(self.keys))
+        if self.keys:
+            self.phrase.setFocus()
+        self._update_button()
+
+    def set_failed(self, message: str) -> None:
+        self.headline.setText(message)
+
+    def _update_button(self) -> None:
+        self.confirm_button.setEnabled(bool(self.keys) and self.phrase.text().strip() == CONFIRM_PHRASE)
+
+    def accept(self) -> None:
+        if not self.confirm_button.isEnabled():
+            return
+        keys = list(self.keys)
+        super().accept()
+        self.confirmed.emit(keys)

@@ -1,0 +1,827 @@
+"""The main window: accounts (left), orders (centre), status pane (bottom), cancel flows, refresh.
+
+Everything here runs on the GUI thread under qasync. Service callbacks (refresh diffs, cancel events,
+venue answers) arrive on that same thread and only queue model updates; the orders model coalesces
+them with a short timer. Nothing blocks the loop: cancels are submitted to the coordinator (which runs
+them as tasks), dialogs are non-blocking (``show``/``open``, answers through signals), and the few
+coroutines started here are held by a ``TaskSet``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QSizePolicy,
+    QToolBar,
+    QWidget,
+)
+
+from ..core import (
+    Action,
+    BlotterError,
+    CancelOutcome,
+    Order,
+    OrderKey,
+    OrderStatus,
+    Provenance,
+    VenueResponse,
+)
+from ..service import BlotterService, CancelEvent, CancelPhase
+from ..service.refresh import RefreshEvent, RefreshPhase, RefreshScheduler
+from .dialogs.confirm_cancel import ConfirmCancelDialog
+from .dialogs.details import OrderDetailDialog, StatusDetailDialog
+from .dialogs.kill_switch import KillSwitchDialog, PreviewLine
+from .dialogs.settings import SettingsDialog
+from .models.accounts import AccountsModel, account_label, venue_name
+from .models.columns import COLUMNS, CancelMark, MarkKind
+from .models.orders import OrdersTableModel
+from .models.orders_proxy import OrdersProxyModel
+from .models.status import StatusEntry, StatusModel
+from .settings import UiSettings
+from .tasks import TaskSet
+from .theme import Colours, Tone
+from .widgets.accounts_view import AccountsView
+from .widgets.orders_view import OrdersView
+from .widgets.status_pane import StatusPane
+
+ACCOUNTS_WIDTH = 420
+STATUS_HEIGHT = 250
+_QUIET_ACTIONS = {Action.CANCEL, Action.BULK_CANCEL, Action.GET_ORDER}  # shown through cancel rows
+_NOTABLE_OK = {Action.LOGIN, Action.REFRESH_TOKEN}
+
+_OUTCOME_MARKS = {
+    CancelOutcome.PENDING: MarkKind.PENDING,
+    CancelOutcome.REJECTED: MarkKind.REJECTED,
+    CancelOutcome.FAILED: MarkKind.FAILED,
+    CancelOutcome.UNKNOWN: MarkKind.UNKNOWN,
+    CancelOutcome.CANCELLED: MarkKind.CANCELLED,
+}
+
+
+@dataclass
+class _Batch:
+    label: str
+    total: int
+    done: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+
+class MainWindow(QMainWindow):
+    """Every open order of every connection; cancels that say what the venue answered."""
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        service: BlotterService,
+        *,
+        settings: UiSettings | None = None,
+        read_only: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("Blotter")
+        self.service = service
+        self.settings = settings or UiSettings()
+        self.read_only = bool(read_only or service.read_only)
+        self.tasks = TaskSet()
+        interval = self.settings.refresh_interval_s
+        self.scheduler = RefreshScheduler(service, interval_s=interval, max_backoff_s=max(60.0, 8 * interval))
+        self._closed = False
+        self._requested: set[OrderKey] = set()  # submitted from this window, no outcome yet
+        self._confirming: set[OrderKey] = set()  # listed in an open confirmation
+        self._batches: dict[str, _Batch] = {}
+        self._attempt_batches: dict[str, str] = {}
+        self._last_note: dict[str, str] = {}
+        self._refresh_soon: set[str] = set()
+        self._log_reads = self.settings.log_successful_reads
+        self.confirm_dialog: ConfirmCancelDialog | None = None
+        self.kill_switch_dialog: KillSwitchDialog | None = None
+        self.detail_dialog: QWidget | None = None
+
+        # models
+        self.orders_model = OrdersTableModel(self)
+        self.orders_proxy = OrdersProxyModel(self)
+        self.orders_proxy.setSourceModel(self.orders_model)
+        self.accounts_model = AccountsModel(self)
+        self.accounts_model.set_connections((name, spec.venue) for name, spec in service.specs.items())
+        self.status_model = StatusModel(self)
+
+        self._build_actions()
+        self._build_views()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_status_bar()
+
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(400)
+        self._refresh_timer.timeout.connect(self._refresh_queued)
+
+        self._unsubscribe: list[Callable[[], None]] = [
+            self.scheduler.subscribe(self._on_refresh_event),
+            service.coordinator.subscribe(self._on_cancel_event),
+        ]
+        service.add_response_listener(self._on_response)
+        self.orders_model.countsChanged.connect(self._on_counts_changed)
+        self.orders_model.flushed.connect(self._update_actions)
+        self.orders_view.selectionModel().selectionChanged.connect(self._update_actions)
+        self.resize(1280, 800)
+        self._update_read_only_badge()
+        self._update_actions()
+        for name in service.specs:
+            self._update_health(name)
+
+    # ------------------------------------------------------------------ construction
+    def _action(self, name: str, text: str, slot: Callable[[], object],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.action_refresh = self._action(
+            "actionRefresh", "Refresh", self.refresh_now, QKeySequence.StandardKey.Refresh,
+            "Re-read every connection now (F5)")
+        self.action_cancel_selected = self._action(
+            "actionCancelSelected", "Cancel selected", lambda: self.cancel_selected(Provenance.SELECTION),
+            QKeySequence(Qt.Key.Key_Delete), "Cancel the selected order(s) (Delete)")
+        self.action_cancel_account = self._action(
+            "actionCancelAllInAccount", "Cancel all in account", self.cancel_all_in_account,
+            "Ctrl+Shift+Del", "Cancel every open order of the selected account")
+        self.action_kill_switch = self._action(
+            "actionKillSwitch", "Kill switch…", self.open_kill_switch, "Ctrl+Shift+K",
+            "Cancel every open order of every connection (shows exactly what it will hit first)")
+        self.action_all_accounts = self._action(
+            "actionAllAccounts", "All accounts", self.show_all_accounts, None, "Show the orders of every account")
+        self.action_settings = self._action("actionSettings", "Settings…", self.open_settings, "Ctrl+,")
+        self.action_restore_layout = self._action(
+            "actionRestoreLayout", "Restore default layout", self._restore_layout)
+        self.action_detail = self._action("actionOrderDetail", "Order details…", self.open_order_detail)
+        self.action_copy = self._action("actionCopyOrders", "Copy", self.copy_selected_orders)
+        self.action_quit = self._action("actionQuit", "Quit", self.close, QKeySequence.StandardKey.Quit)
+        # Delete belongs to the orders table (OrdersView turns it into a "hotkey" cancel); in the accounts
+        # tree or the filter box it must not cancel anything, so this action lives on the table, the
+        # toolbar and the menu only (not on the window)
+        self.removeAction(self.action_cancel_selected)
+        self.action_cancel_selected.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def _build_views(self) -> None:
+        self.orders_view = OrdersView(self.settings, self)
+        self.orders_view.setModel(self.orders_proxy)
+        self.orders_view.deleteRequested.connect(lambda: self.cancel_selected(Provenance.HOTKEY))
+        self.orders_view.detailRequested.connect(self._open_detail_for)
+        self.orders_view.customContextMenuRequested.connect(self._orders_menu)
+        self.orders_view.addAction(self.action_cancel_selected)
+        self.action_copy.setShortcut(QKeySequence.StandardKey.Copy)
+        self.action_copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.removeAction(self.action_copy)
+        self.orders_view.addAction(self.action_copy)
+        self.setCentralWidget(self.orders_view)
+
+        self.accounts_view = AccountsView(self.accounts_model, self)
+        self.accounts_view.scopeChanged.connect(self._on_scope_changed)
+        self.accounts_dock = QDockWidget("Accounts", self)
+        self.accounts_dock.setObjectName("accountsDock")
+        self.accounts_dock.setWidget(self.accounts_view)
+        self.accounts_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                       | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.accounts_dock)
+
+        self.status_pane = StatusPane(self.status_model, self)
+        self.status_pane.detailRequested.connect(self.open_status_detail)
+        self.status_dock = QDockWidget("Status — venue answers and cancel outcomes", self)
+        self.status_dock.setObjectName("statusDock")
+        self.status_dock.setWidget(self.status_pane)
+        self.status_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.status_dock)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([self.accounts_dock], [ACCOUNTS_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.status_dock], [STATUS_HEIGHT], Qt.Orientation.Vertical)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Orders", self)
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.action_refresh, self.action_cancel_selected, self.action_cancel_account):
+            bar.addAction(action)
+        bar.addSeparator()
+        bar.addAction(self.action_kill_switch)
+        kill = bar.widgetForAction(self.action_kill_switch)
+        if kill is not None:
+            kill.setObjectName("killSwitchButton")
+            kill.setStyleSheet(
+                "QToolButton { color: white; background: #b3261e; border-radius: 3px; padding: 3px 10px;"
+                " font-weight: bold; } QToolButton:disabled { background: #d8a9a6; }")
+        bar.addSeparator()
+        bar.addAction(self.action_all_accounts)
+        self.scope_label = QLabel()
+        self.scope_label.setObjectName("scopeLabel")
+        self.scope_label.setContentsMargins(6, 0, 10, 0)
+        bar.addWidget(self.scope_label)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("orderFilter")
+        self.filter_edit.setPlaceholderText("Filter: symbol, side or state")
+        self.filter_edit.setToolTip("Words matched in symbol, side and state, e.g. “aapl sell” or “pending”")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMinimumWidth(220)
+        self.filter_edit.setMaximumWidth(300)
+        self.filter_edit.textChanged.connect(self.orders_proxy.set_filter_text)
+        bar.addWidget(self.filter_edit)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.read_only_badge = QLabel("READ-ONLY")
+        self.read_only_badge.setObjectName("readOnlyBadge")
+        self.read_only_badge.setStyleSheet(
+            "QLabel { color: white; background: #7a4d00; border-radius: 3px; padding: 3px 8px; font-weight: bold; }")
+        bar.addWidget(self.read_only_badge)
+        self.addToolBar(bar)
+        self.toolbar = bar
+        self._update_scope_label()
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        file_menu.addAction(self.action_settings)
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_quit)
+        orders = menus.addMenu("&Orders")
+        for action in (self.action_refresh, self.action_cancel_selected, self.action_cancel_account):
+            orders.addAction(action)
+        orders.addSeparator()
+        orders.addAction(self.action_kill_switch)
+        orders.addSeparator()
+        orders.addAction(self.action_detail)
+        view = menus.addMenu("&View")
+        view.addAction(self.action_all_accounts)
+        view.addAction(self.action_restore_layout)
+        view.addSeparator()
+        view.addAction(self.accounts_dock.toggleViewAction())
+        view.addAction(self.status_dock.toggleViewAction())
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setObjectName("statusBar")
+        self.bulk_label = QLabel()
+        self.bulk_label.setObjectName("bulkLabel")
+        self.bulk_progress = QProgressBar()
+        self.bulk_progress.setObjectName("bulkProgress")
+        self.bulk_progress.setMaximumWidth(180)
+        self.bulk_progress.setTextVisible(True)
+        self.bulk_label.hide()
+        self.bulk_progress.hide()
+        bar.addPermanentWidget(self.bulk_label)
+        bar.addPermanentWidget(self.bulk_progress)
+        self.connection_label = QLabel()
+        self.connection_label.setObjectName("connectionStatus")
+        self.connection_label.setTextFormat(Qt.TextFormat.RichText)
+        bar.addPermanentWidget(self.connection_label)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start auto-refresh (needs the running qasync loop)."""
+        self.scheduler.start()
+
+    async def aclose(self) -> None:
+        """Stop refreshing and our own tasks; the service is closed by whoever made it."""
+        if self._closed:
+            return
+        self._closed = True
+        for unsubscribe in self._unsubscribe:
+            with contextlib.suppress(ValueError):
+                unsubscribe()
+        self._refresh_timer.stop()
+        await self.scheduler.aclose()
+        await self.tasks.aclose()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.closed.emit()
+        super().closeEvent(event)
+
+    def save_layout(self) -> None:
+        self.orders_view.save_layout()
+        self.settings.q.setValue("window/geometry", self.saveGeometry())
+        self.settings.q.setValue("window/state", self.saveState())
+        self.settings.sync()
+
+    def restore_window_layout(self) -> None:
+        geometry = self.settings.q.value("window/geometry")
+        state = self.settings.q.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def _restore_layout(self) -> None:
+        self.orders_view.restore_default_layout()
+        self.settings.q.remove("window/state")
+        self.resizeDocks([self.accounts_dock], [ACCOUNTS_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.status_dock], [STATUS_HEIGHT], Qt.Orientation.Vertical)
+        self.accounts_dock.show()
+        self.status_dock.show()
+
+    # ------------------------------------------------------------------ reading state
+    def is_read_only(self, key: OrderKey) -> bool:
+        if self.read_only or self.service.is_read_only(key.connection):
+            return True
+        account_check = getattr(self.service, "is_account_read_only", None)
+        if account_check is not None and account_check(key.connection, key.account):
+            return True
+        account = self.accounts_model.account(key.connection, key.account)
+        return account is not None and account.read_only
+
+    def cancellable(self, key: OrderKey) -> bool:
+        """An open order we may cancel now (not read-only, no cancel of it running)."""
+        order = self.orders_model.order(key)
+        if order is None or not order.status.is_open:
+            return False
+        if key in self._requested or self.service.coordinator.in_flight(key):
+            return False
+        return not self.is_read_only(key)
+
+    def selected_keys(self) -> list[OrderKey]:
+        keys = self.orders_view.selected_keys()
+        if not keys:
+            current = self.orders_view.current_key()
+            keys = [current] if current is not None else []
+        return keys
+
+    def scope(self) -> tuple[str, str]:
+        return self.orders_proxy.scope
+
+    # ------------------------------------------------------------------ refresh
+    def refresh_now(self, connection: str = "") -> None:
+        self.scheduler.refresh_now(connection)
+        self.statusBar().showMessage("Refreshing " + (connection or "every connection") + "…", 3000)
+
+    def _queue_refresh(self, connection: str) -> None:
+        self._refresh_soon.add(connection)
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _refresh_queued(self) -> None:
+        names, self._refresh_soon = self._refresh_soon, set()
+        if self._closed:
+            return
+        for name in names:
+            if name in self.service.specs:
+                self.scheduler.refresh_now(name)
+
+    def _on_refresh_event(self, event: RefreshEvent) -> None:
+        if self._closed:
+            return
+        name = event.connection
+        if event.phase is RefreshPhase.UPDATED and event.diff is not None:
+            diff = event.diff
+            self.accounts_model.set_accounts(name, diff.accounts)
+            labels = {a.account_id: account_label(a) for a in diff.accounts}
+            self.orders_model.set_account_labels(name, labels)
+            self.status_model.account_labels.update({(name, a): label for a, label in labels.items()})
+            if not diff.empty:
+                self.orders_model.apply((*diff.added, *diff.changed), diff.removed, started_at=diff.started_at)
+            self._last_note.pop(name, None)
+            self._update_read_only_badge()
+        elif event.phase is RefreshPhase.FAILED and event.error is not None:
+            error = event.error
+            text = str(error)
+            if getattr(error, "response", None) is None and self._last_note.get(name) != text:
+                spec = self.service.specs.get(name)
+                self.status_model.add_note(name, str(spec.venue) if spec else "", "list_orders", text)
+            self._last_note[name] = text
+        self._update_health(name, event.retry_in_s if event.phase is RefreshPhase.FAILED else 0.0)
+
+    def _update_health(self, name: str, retry_in_s: float = 0.0) -> None:
+        health = self.service.health.get(name)
+        if health is None:
+            return
+        self.accounts_model.set_health(
+            name, state=health.state, last_success=health.last_success,
+            median_latency_ms=health.median_latency_ms, last_error=health.last_error, retry_in_s=retry_in_s,
+        )
+        self._update_connection_label()
+
+    def _update_connection_label(self) -> None:
+        colours = Colours.current()
+        parts = []
+        for name in sorted(self.service.specs):
+            health = self.service.health.get(name)
+            state = health.state if health else "idle"
+            tone = {"connected": Tone.OK, "error": Tone.ERROR, "refreshing": Tone.CANCELLING}.get(state, Tone.MUTED)
+            latency = health.median_latency_ms if health else None
+            suffix = f" {latency:.0f} ms" if latency is not None and state == "connected" else ""
+            parts.append(f'<span style="color:{colours.foreground[tone].name()}">●</span> {name}: {state}{suffix}')
+        self.connection_label.setText("&nbsp;&nbsp;".join(parts))
+
+    # ------------------------------------------------------------------ venue answers
+    def _on_response(self, response: VenueResponse) -> None:
+        if self._closed:
+            return
+        if response.action in _QUIET_ACTIONS:
+            self.status_model.attach_response(response)  # shown in the cancel's row and its details
+            return
+        if response.ok and response.action not in _NOTABLE_OK and not self._log_reads:
+            return
+        self.status_model.add_response(response)
+
+    # ------------------------------------------------------------------ cancelling
+    def cancel_selected(self, provenance: Provenance = Provenance.SELECTION) -> None:
+        keys = self.selected_keys()
+        if len(keys) == 1 and provenance is Provenance.SELECTION:
+            provenance = Provenance.ROW_ACTION
+        self.request_cancel(keys, provenance)
+
+    def cancel_all_in_account(self) -> None:
+        connection, account = self.scope()
+        if not account:
+            current = self.orders_view.current_key()
+            if current is None:
+                self.statusBar().showMessage("Select an account (left) or an order of it first", 5000)
+                return
+            connection, account = current.connection, current.account
+        keys = self.orders_model.open_keys(connection, account)
+        name = self.accounts_model.account(connection, account)
+        label = f"{connection} / {name.name if name else account}"
+        self.request_cancel(keys, Provenance.CANCEL_ALL, title="Cancel all in account",
+                            headline=f"Cancel every open order of <b>{label}</b>: {len(keys)} order(s)?")
+
+    def request_cancel(
+        self, keys: Sequence[OrderKey], provenance: Provenance, *, title: str = "Cancel orders",
+        headline: str = "",
+    ) -> None:
+        """Ask (unless settings say not to) and cancel. Orders already being cancelled are skipped."""
+        if self.read_only:
+            self.statusBar().showMessage("Read-only: cancelling is disabled", 5000)
+            return
+        wanted = [k for k in dict.fromkeys(keys) if self.cancellable(k)]
+        if not wanted:
+            self.statusBar().showMessage(self._why_not(keys), 5000)
+            return
+        fresh = [k for k in wanted if k not in self._confirming]
+        if not fresh:  # the same orders are already waiting for a confirmation
+            if self.confirm_dialog is not None:
+                self.confirm_dialog.raise_()
+                self.confirm_dialog.activateWindow()
+            return
+        single = len(fresh) == 1 and provenance is not Provenance.CANCEL_ALL
+        if single and not self.settings.confirm_single_cancel:
+            self.submit_cancels(fresh, provenance)
+            return
+        orders = [o for k in fresh if (o := self.orders_model.order(k)) is not None]
+        n = len(orders)
+        dialog = ConfirmCancelDialog(
+            orders, title=title, headline=headline or f"Cancel {n} order{'s' if n != 1 else ''}?",
+            offer_dont_ask=single, parent=self)
+        self._confirming.update(fresh)
+        dialog.finished.connect(lambda _r, ks=tuple(fresh), d=dialog: self._confirm_finished(ks, d))
+        dialog.confirmed.connect(lambda ks, p=provenance, d=dialog: self._confirmed(ks, p, d))
+        self.confirm_dialog = dialog
+        dialog.open()
+
+    def _confirm_finished(self, keys: Sequence[OrderKey], dialog: ConfirmCancelDialog) -> None:
+        self._confirming.difference_update(keys)
+        if self.confirm_dialog is dialog:
+            self.confirm_dialog = None
+
+    def _why_not(self, keys: Sequence[OrderKey]) -> str:
+        if not keys:
+            return "Nothing selected"
+        if any(self.is_read_only(k) for k in keys):
+            return "Read-only: cancelling is disabled for this account"
+        if any(k in self._requested or self.service.coordinator.in_flight(k) for k in keys):
+            return "Already being cancelled: no second request was sent"
+        return "Nothing to cancel: the selected orders are no longer open"
+
+    def _confirmed(self, keys: list[OrderKey], provenance: Provenance, dialog: ConfirmCancelDialog) -> None:
+        if dialog.dont_ask.isVisible() and dialog.dont_ask.isChecked():
+            self.settings.confirm_single_cancel = False
+            self.settings.sync()
+        self._confirming.difference_update(keys)
+        if self.confirm_dialog is dialog:
+            self.confirm_dialog = None
+        self.submit_cancels([k for k in keys if self.cancellable(k)], provenance)
+
+    def submit_cancels(
+        self, keys: Sequence[OrderKey], provenance: Provenance, *, batch_id: str = "", label: str = "",
+        join_running: bool = False,
+    ) -> str:
+        """Hand the cancels to the coordinator; returns the batch id ("" for a single order).
+
+        ``join_running``: also submit orders whose cancel is running (the coordinator joins them to the
+        running attempt, nothing is sent twice) — the kill switch uses it so its count is exact.
+        """
+        keys = list(dict.fromkeys(keys))
+        if not join_running:
+            keys = [k for k in keys if k not in self._requested and not self.service.coordinator.in_flight(k)]
+        keys = self._usable(keys)
+        if not keys:
+            return ""
+        if len(keys) > 1 and not batch_id:
+            batch_id = uuid.uuid4().hex[:12]
+        if batch_id:
+            self._start_batch(batch_id, len(keys), label or f"Cancelling {len(keys)} orders")
+        for key in keys:
+            self._requested.add(key)
+            self.orders_model.mark(key, CancelMark(MarkKind.CANCELLING))
+            future = self.service.coordinator.submit(key, provenance, batch_id)
+            self.tasks.keep(future)
+        self.orders_model.flush()
+        self._update_actions()
+        return batch_id
+
+    def _usable(self, keys: list[OrderKey]) -> list[OrderKey]:
+        """Drop keys of connections that cannot cancel (read-only, missing secrets) and say why."""
+        bad: dict[str, str] = {}
+        for name in {k.connection for k in keys}:
+            try:
+                self.service.check_can_cancel(name)
+                self.service.adapter(name)
+            except BlotterError as exc:
+                bad[name] = str(exc)
+        for name, text in bad.items():
+            spec = self.service.specs.get(name)
+            self.status_model.add_note(name, str(spec.venue) if spec else "", "cancel", text)
+        return [k for k in keys if k.connection not in bad and not self.is_read_only(k)]
+
+    def _on_cancel_event(self, event: CancelEvent) -> None:
+        if self._closed:
+            return
+        entry = self.status_model.apply_cancel_event(event)
+        if not entry.venue:
+            spec = self.service.specs.get(event.key.connection)
+            if spec is not None:
+                self.status_model.set_venue(entry.id, str(spec.venue))
+        key = event.key
+        if event.phase is CancelPhase.SENDING or event.phase is CancelPhase.RECONCILING:
+            current = self.orders_model.mark_of(key)
+            if current is None or current.kind is not MarkKind.PENDING:
+                self.orders_model.mark(key, CancelMark(MarkKind.CANCELLING, event.message, "", event.attempt_id))
+        elif event.phase is CancelPhase.PENDING:
+            if event.order is not None and not event.order.status.is_terminal:
+                self.orders_model.apply([event.order])
+            self.orders_model.mark(key, CancelMark(MarkKind.PENDING, event.message, "", event.attempt_id))
+        elif event.phase is CancelPhase.DONE and event.result is not None:
+            self._finish_cancel(event)
+
+    def _finish_cancel(self, event: CancelEvent) -> None:
+        result = event.result
+        assert result is not None
+        key = event.key
+        self._requested.discard(key)
+        order = self.orders_model.order(key)
+        final = result.final_status
+        if result.outcome is CancelOutcome.CANCELLED or final is OrderStatus.CANCELLED:
+            self.orders_model.remove([key])
+            self.scheduler.forget([key])
+        elif final is not None and final.is_terminal:
+            # too late (filled) or ended otherwise: show the true state a moment, then the row leaves
+            self.orders_model.linger(key)
+            if order is not None:
+                self.orders_model.apply([_with_status(order, final, result.venue_status)])
+            kind = MarkKind.TOO_LATE if result.too_late else MarkKind.REJECTED
+            self.orders_model.mark(key, CancelMark(kind, result.message, result.detail, result.attempt_id))
+            self.scheduler.forget([key])
+        else:
+            if order is not None and final is not None and final is not order.status:
+                self.orders_model.apply([_with_status(order, final, result.venue_status)])
+            kind = _OUTCOME_MARKS[result.outcome]
+            self.orders_model.mark(key, CancelMark(kind, result.message, result.detail, result.attempt_id))
+        self._batch_done(event)
+        self._queue_refresh(key.connection)
+        self._update_actions()
+
+    # ------------------------------------------------------------------ bulk progress
+    def _start_batch(self, batch_id: str, total: int, label: str) -> None:
+        self._batches[batch_id] = _Batch(label, total)
+        self._show_progress()
+
+    def _batch_done(self, event: CancelEvent) -> None:
+        batch = self._batches.get(event.batch_id) if event.batch_id else None
+        if batch is None or event.result is None:
+            return
+        batch.done += 1
+        outcome = "too late" if event.result.too_late else str(event.result.outcome)
+        batch.outcomes[outcome] += 1
+        if batch.done >= batch.total:
+            del self._batches[event.batch_id]
+            summary = ", ".join(f"{n} {o}" for o, n in batch.outcomes.most_common())
+            self.statusBar().showMessage(f"{batch.label}: done — {summary}", 20000)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        total = sum(b.total for b in self._batches.values())
+        done = sum(b.done for b in self._batches.values())
+        if not self._batches:
+            self.bulk_progress.hide()
+            self.bulk_label.hide()
+            return
+        labels = "; ".join(b.label for b in self._batches.values())
+        self.bulk_label.setText(labels)
+        self.bulk_progress.setRange(0, total)
+        self.bulk_progress.setValue(done)
+        self.bulk_progress.setFormat(f"{done}/{total}")
+        self.bulk_label.show()
+        self.bulk_progress.show()
+
+    def bulk_in_progress(self) -> bool:
+        return bool(self._batches)
+
+    # ------------------------------------------------------------------ kill switch
+    def open_kill_switch(self) -> None:
+        if self.read_only:
+            self.statusBar().showMessage("Read-only: cancelling is disabled", 5000)
+            return
+        if self.kill_switch_dialog is not None and self.kill_switch_dialog.isVisible():
+            self.kill_switch_dialog.raise_()
+            return
+        dialog = KillSwitchDialog(self)
+        dialog.confirmed.connect(self._kill_switch_confirmed)
+        dialog.destroyed.connect(lambda *_: self._forget_kill_switch(dialog))
+        self.kill_switch_dialog = dialog
+        dialog.show()
+        self.tasks.spawn(self._load_kill_switch_preview(dialog), name="kill switch preview")
+
+    def _forget_kill_switch(self, dialog: KillSwitchDialog) -> None:
+        if self.kill_switch_dialog is dialog:
+            self.kill_switch_dialog = None
+
+    async def _load_kill_switch_preview(self, dialog: KillSwitchDialog) -> None:
+        events = await self.scheduler.refresh_once()  # publishes diffs -> orders model
+        self.orders_model.flush()
+        if self.kill_switch_dialog is not dialog or not dialog.isVisible():
+            return
+        lines, keys = self.kill_switch_preview()
+        for event in events:
+            if event.phase is RefreshPhase.FAILED:
+                spec = self.service.specs.get(event.connection)
+                lines.append(PreviewLine(event.connection, venue_name(spec.venue) if spec else "", "", "", 0,
+                                         f"could not be read — nothing will be cancelled here: {event.error}"))
+        dialog.set_preview(lines, keys)
+
+    def kill_switch_preview(self) -> tuple[list[PreviewLine], list[OrderKey]]:
+        """What the kill switch hits now: one line per account with open orders, and their keys."""
+        keys_by_account: dict[tuple[str, str], list[OrderKey]] = {}
+        for key in self.orders_model.open_keys():
+            keys_by_account.setdefault((key.connection, key.account), []).append(key)
+        lines: list[PreviewLine] = []
+        keys: list[OrderKey] = []
+        for (connection, account_id), account_keys in sorted(keys_by_account.items()):
+            spec = self.service.specs.get(connection)
+            venue = venue_name(spec.venue) if spec else ""
+            account = self.accounts_model.account(connection, account_id)
+            name = account.name if account else ""
+            if self.is_read_only(account_keys[0]):
+                lines.append(PreviewLine(connection, venue, account_id, name, len(account_keys),
+                                         "read-only — not cancelled"))
+                continue
+            lines.append(PreviewLine(connection, venue, account_id, name, len(account_keys)))
+            keys.extend(account_keys)
+        return lines, keys
+
+    def _kill_switch_confirmed(self, keys: list[OrderKey]) -> None:
+        self.submit_cancels(keys, Provenance.KILL_SWITCH, batch_id=uuid.uuid4().hex[:12],
+                            label=f"Kill switch: {len(keys)} orders", join_running=True)
+
+    # ------------------------------------------------------------------ scope, filter, details
+    def _on_scope_changed(self, connection: str, account: str) -> None:
+        self.orders_proxy.set_scope(connection, account)
+        self._update_scope_label()
+        self._update_actions()
+
+    def show_all_accounts(self) -> None:
+        self.accounts_view.clear_scope()
+
+    def _update_scope_label(self) -> None:
+        connection, account = self.orders_proxy.scope
+        if not connection:
+            text = "All accounts"
+        elif not account:
+            text = f"{connection}"
+        else:
+            found = self.accounts_model.account(connection, account)
+            text = f"{connection} / {found.name if found and found.name else account}"
+        self.scope_label.setText(f"Showing: <b>{text}</b>")
+
+    def open_order_detail(self) -> None:
+        index = self.orders_view.currentIndex()
+        if index.isValid():
+            self._open_detail_for(index)
+
+    def _open_detail_for(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            return
+        key = self.orders_proxy.key_at(index.row())
+        order = self.orders_model.order(key)
+        if order is None:
+            return
+        dialog = OrderDetailDialog(order, self.orders_model.mark_of(key), self)
+        self.detail_dialog = dialog
+        dialog.show()
+
+    def open_status_detail(self, entry: StatusEntry) -> None:
+        dialog = StatusDetailDialog(entry, self)
+        self.detail_dialog = dialog
+        dialog.show()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.applied.connect(self._settings_applied)
+        dialog.show()
+
+    def _settings_applied(self) -> None:
+        self.scheduler.interval_s = self.settings.refresh_interval_s
+        self.scheduler.max_backoff_s = max(60.0, 8 * self.scheduler.interval_s)
+        self._log_reads = self.settings.log_successful_reads
+
+    def copy_selected_orders(self) -> str:
+        visible = [i for i in range(len(COLUMNS)) if not self.orders_view.isColumnHidden(i)]
+        lines = ["\t".join(COLUMNS[i].header for i in visible)]
+        for key in self.orders_view.selected_keys():
+            row = self.orders_proxy.row_of(key)
+            lines.append("\t".join(str(self.orders_proxy.data(self.orders_proxy.index(row, c))) for c in visible))
+        text = "\n".join(lines)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    def _orders_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.setObjectName("ordersContextMenu")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction(self.action_cancel_selected)
+        menu.addAction(self.action_cancel_account)
+        menu.addSeparator()
+        menu.addAction(self.action_detail)
+        menu.addAction(self.action_copy)
+        menu.popup(self.orders_view.viewport().mapToGlobal(pos))
+
+    # ------------------------------------------------------------------ enabling
+    def _on_counts_changed(self) -> None:
+        self.accounts_model.set_counts(self.orders_model.counts())
+
+    def _update_read_only_badge(self) -> None:
+        if self.read_only:
+            self.read_only_badge.setText("READ-ONLY")
+            self.read_only_badge.setToolTip("Started with --read-only: every cancel action is disabled")
+            self.read_only_badge.show()
+            return
+        names = sorted(n for n in self.service.specs if self.service.is_read_only(n))
+        accounts = [a for n in self.service.specs for a in self.accounts_model.accounts(n) if a.read_only]
+        if names or accounts:
+            bits = names + [f"{a.connection} / {account_label(a)}" for a in accounts]
+            what = ", ".join(names) if names and not accounts else f"{len(bits)} account(s)"
+            self.read_only_badge.setText(f"READ-ONLY: {what}")
+            self.read_only_badge.setToolTip("No cancel is sent for:\n" + "\n".join(bits))
+            self.read_only_badge.show()
+        else:
+            self.read_only_badge.hide()
+
+    def _update_actions(self, *_args: object) -> None:
+        if self.read_only:
+            for action in (self.action_cancel_selected, self.action_cancel_account, self.action_kill_switch):
+                action.setEnabled(False)
+            return
+        keys = self.orders_view.selected_keys()
+        self.action_cancel_selected.setEnabled(any(self.cancellable(k) for k in keys[:2000]))
+        connection, account = self.scope()
+        if not account:
+            current = self.orders_view.current_key()
+            connection, account = (current.connection, current.account) if current else ("", "")
+        self.action_cancel_account.setEnabled(
+            bool(account) and not self.is_read_only(OrderKey(connection, account, "-"))
+            and bool(self.orders_model.counts().get((connection, account))))
+        self.action_kill_switch.setEnabled(True)
+        self.action_detail.setEnabled(self.orders_view.currentIndex().isValid())
+
+
+def _with_status(order: Order, status: OrderStatus, venue_status: str) -> Order:
+    if status is OrderStatus.FILLED:
+        return replace(order, status=status, venue_status=venue_status or order.venue_status,
+                       filled=order.quantity, remaining=Decimal(0))
+    return replace(order, status=status, venue_status=venue_status or order.venue_status)
+
