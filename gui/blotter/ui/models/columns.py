@@ -161,9 +161,10 @@ _STATUS_ATTENTION = {
 }
 
 
-def state_sort_key(row: OrderRow) -> tuple[int, str]:
+def state_sort_key(row: OrderRow) -> tuple[int, str, float]:
+    """What needs a look first; within one state, the newest order first."""
     rank = _ATTENTION[row.mark.kind] if row.mark is not None else _STATUS_ATTENTION.get(row.order.status, 9)
-    return (rank, state_label(row).casefold())
+    return (rank, state_label(row).casefold(), -_ts(row.order.created_at))
 
 
 def fmt_quantity(value: Decimal | None) -> str:
@@ -241,11 +242,12 @@ def _price_col(cid: str, header: str, get: Callable[[Order], Decimal | None], **
 
 
 COLUMNS: tuple[Column, ...] = (
+    _text_col("venue", "Venue", lambda o: str(o.venue), width=82),
     Column("account", "Account", lambda r: r.order.key.account, lambda r: _id_key(r.order.key.account),
-           width=118, tooltip="The account's name where the venue gives one (the id is in the tooltip)"),
+           width=112, tooltip="The account's name where the venue gives one (the id is in the tooltip)"),
     _text_col("symbol", "Symbol", lambda o: o.symbol, width=78),
     Column("side", "Side", lambda r: side_label(r.order.side), lambda r: side_label(r.order.side).casefold(),
-           colour=ColourRole.SIDE, width=78),
+           colour=ColourRole.SIDE, width=70),
     _text_col("type", "Type", lambda o: str(o.order_type).replace("_", " "), width=70),
     _qty_col("quantity", "Qty", lambda o: o.quantity, width=62),
     _qty_col("filled", "Filled", lambda o: o.filled, width=54),
@@ -253,13 +255,12 @@ COLUMNS: tuple[Column, ...] = (
     _price_col("limit_price", "Limit", lambda o: o.limit_price, width=76),
     _price_col("stop_price", "Stop", lambda o: o.stop_price, width=66),
     Column("state", "State", state_label, state_sort_key, colour=ColourRole.STATE,
-           width=240, tooltip="Lifecycle: the venue's status, or where our cancel of the order stands "
+           width=230, tooltip="Lifecycle: the venue's status, or where our cancel of the order stands "
                               "(sorted: what needs a look first)"),
     Column("created_at", "Created", lambda r: fmt_time(r.order.created_at), lambda r: _ts(r.order.created_at),
            width=112),
     Column("order_id", "Order ID", lambda r: r.order.key.order_id, lambda r: _id_key(r.order.key.order_id),
            width=100),
-    _text_col("venue", "Venue", lambda o: str(o.venue), width=84),
     _text_col("connection", "Connection", lambda o: o.key.connection, visible=False, width=120),
     _text_col("time_in_force", "TIF", lambda o: o.time_in_force, visible=False, width=60),
     _text_col("venue_status", "Venue status", lambda o: o.venue_status, visible=False, width=110),
