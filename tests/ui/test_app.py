@@ -8,7 +8,6 @@ from typing import Any
 
 from PySide6.QtWidgets import QApplication
 
-from blotter.ui import qtcompat
 from blotter.ui.app import create_app, main
 from blotter.ui.main_window import MainWindow
 
@@ -35,35 +34,19 @@ def test_window_opens_on_saved_connections_and_closes_cleanly(qtbot: Any, qloop:
     app.setQuitOnLastWindowClosed(True)
 
 
-def test_pyside_reference_leak_is_neutralised() -> None:
-    from PySide6.QtCore import QTimer
+def test_the_pinned_qt_binding_keeps_its_references() -> None:
+    """PySide6-Essentials 6.12.0 on CPython 3.11 returned None/True from every void call and emit()
+    without taking a reference; a busy window then aborted with "none_dealloc". 6.11.3 is pinned for
+    that reason: this test fails if the pin moves to a build with the bug."""
+    from PySide6.QtCore import QObject, QTimer, Signal
 
-    assert qtcompat.install() == qtcompat.install()  # idempotent
-    if sys.version_info < (3, 12):
-        timer = QTimer()
-        before = sys.getrefcount(None)
-        for _ in range(1000):
-            timer.stop()
-        # whether or not this binding leaks, None can no longer be freed by it
-        assert sys.getrefcount(None) > 1_000_000 or sys.getrefcount(None) >= before
+    class Probe(QObject):
+        ping = Signal()
 
-
-def test_verification_prompt_is_non_blocking(qtbot: Any, qloop: Any) -> None:
-    from blotter.ui.dialogs.verification import VerificationPrompt
-
-    prompt = VerificationPrompt()
-    task = qloop.create_task(prompt("A verification code was sent to d***@example.com"))
-    qtbot.waitUntil(lambda: prompt.dialog is not None and prompt.dialog.isVisible())
-    dialog = prompt.dialog
-    assert dialog is not None
-    assert "verification code was sent" in dialog.labelText()
-    dialog.setTextValue(" 123456 ")
-    dialog.accept()
-    qtbot.waitUntil(task.done)
-    assert task.result() == " 123456 "
-    second = qloop.create_task(prompt("again"))
-    qtbot.waitUntil(lambda: prompt.dialog is not None and prompt.dialog.isVisible())
-    assert prompt.dialog is not None
-    prompt.dialog.reject()
-    qtbot.waitUntil(second.done)
-    assert second.result() == ""
+    timer, probe = QTimer(), Probe()
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(1000):
+        timer.stop()
+        probe.ping.emit()
+    assert sys.getrefcount(None) >= none_before - 10
+    assert sys.getrefcount(True) >= true_before - 10
