@@ -18,9 +18,12 @@ from typing import Any
 
 os.environ.setdefault("QT_API", "pyside6")
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from .. import __version__
 from ..core import BlotterError, ConnectionSpec
+from ..resources import APP_ICON, app_icon_pngs, icon_path
 from ..service import BlotterService
 from ..store.credentials import CredentialStore, MemoryCredentialStore
 from .main_window import MainWindow
@@ -31,12 +34,23 @@ log = logging.getLogger(__name__)
 SCREENSHOT_SIZE = (1280, 800)
 
 
+def app_icon() -> QIcon:
+    """The application icon: the SVG plus its rendered sizes (crisp in docks and title bars alike)."""
+    icon = QIcon(str(icon_path(APP_ICON)))
+    for png in app_icon_pngs():
+        icon.addFile(str(png))
+    return icon
+
+
 def create_app(argv: list[str] | None = None) -> QApplication:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
-    app.setApplicationName("Blotter")
+    app.setApplicationName("Blotter")  # the .desktop file's StartupWMClass depends on it
     app.setOrganizationName("Blotter")
     app.setApplicationDisplayName("Blotter")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("io.blotter.Blotter")  # Wayland app id = the desktop entry's name
+    app.setWindowIcon(app_icon())
     app.setFont(app_font())
     app.setQuitOnLastWindowClosed(False)  # main() decides when to stop, after cleaning up
     return app

@@ -19,11 +19,13 @@ from decimal import Decimal
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QSizePolicy,
     QToolBar,
@@ -284,6 +286,21 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.accounts_dock.toggleViewAction())
         view.addAction(self.status_dock.toggleViewAction())
+        help_menu = menus.addMenu("&Help")
+        about = QAction("&About Blotter", self)
+        about.setObjectName("actionAbout")
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+        about_qt = QAction("About &Qt", self)
+        about_qt.setMenuRole(QAction.MenuRole.AboutQtRole)
+        about_qt.triggered.connect(QApplication.aboutQt)
+        help_menu.addAction(about_qt)
+
+    def show_about(self) -> QMessageBox:
+        from .dialogs.about import show_about
+
+        return show_about(self, QApplication.windowIcon())
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
