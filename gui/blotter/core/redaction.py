@@ -95,9 +95,11 @@ class Redactor:
 
     def json_value(self, value: Any) -> Any:
         if isinstance(value, Mapping):
+            # Keys are masked too: a venue may echo a secret as a field name (e.g. in a ModelState).
             return {
-                k: (MASK if isinstance(k, str) and is_secret_name(k) and v not in (None, "") else
-                    self.json_value(v))
+                (self.text(k) if isinstance(k, str) else k): (
+                    MASK if isinstance(k, str) and is_secret_name(k) and v not in (None, "") else self.json_value(v)
+                )
                 for k, v in value.items()
             }
         if isinstance(value, list):
@@ -111,10 +113,10 @@ class Redactor:
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
         try:
             parsed = json.loads(text)
+            # Deeply nested JSON can still overflow the stack here: then redact it as text.
+            redacted = json.dumps(self.json_value(parsed), ensure_ascii=False, separators=(",", ":"))
         except (ValueError, RecursionError):
             redacted = self.text(text)
-        else:
-            redacted = json.dumps(self.json_value(parsed), ensure_ascii=False, separators=(",", ":"))
         if len(redacted) > limit:
             redacted = redacted[:limit] + f"… [{len(redacted) - limit} more characters]"
         return redacted

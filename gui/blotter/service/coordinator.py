@@ -11,7 +11,12 @@ Lifecycle of one attempt (DESIGN.md §2):
                                                                          unknown only if it cannot be asked
 
 A cancel for an order whose attempt is still running sends nothing: the caller gets the same attempt.
-Requests per connection are bounded by the adapter's ``max_concurrency``.
+Requests per connection are bounded by the adapter's ``max_concurrency``. Re-reads go through
+``_get_order``: while many cancels of one account are in flight (more than ``BATCH_READS_ABOVE``) and the
+adapter can re-read several orders of an account in one request (``get_orders``), the re-reads waiting at
+the same moment are sent together, so reconciling a thousand cancels costs a few requests against the
+venue's rate limit instead of a thousand. Each order's answer is exactly what ``get_order`` would have
+said (an order the venue does not list is not found); a batch of one is an ordinary ``get_order``.
 """
 
 from __future__ import annotations
@@ -21,13 +26,17 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import islice
+from typing import Protocol, cast
 
 from ..core import (
     AuthError,
+    BlotterError,
     CancelAck,
     CancelOutcome,
     CancelResult,
@@ -71,6 +80,16 @@ class CancelEvent:
 
 
 CancelListener = Callable[[CancelEvent], None]
+BATCH_READ_MAX = 100  # order ids per batched re-read
+BATCH_READS_ABOVE = 16  # cancels of one account in flight beyond which re-reads are batched
+
+
+class BatchOrderReader(Protocol):
+    """An adapter that re-reads several orders of one account in one request (AutoShares)."""
+
+    async def get_orders(self, account: str, order_ids: Sequence[str]) -> Mapping[str, Order]:
+        """The orders the venue knows among ``order_ids`` (any state); absent ids are not found."""
+        ...
 # Awaited between the SENDING event and the request going on the wire (the audit makes the attempt durable).
 BeforeSend = Callable[[CancelEvent], Awaitable[None]]
 
@@ -112,6 +131,10 @@ class CancelCoordinator:
         self._in_flight: dict[OrderKey, _Attempt] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._limits: dict[str, asyncio.Semaphore] = {}
+        # batched re-reads: (connection, account) -> order id -> the futures waiting for it
+        self._read_queues: dict[tuple[str, str], dict[str, list[asyncio.Future[Order]]]] = {}
+        self._readers: set[tuple[str, str]] = set()
+        self._per_account: Counter[tuple[str, str]] = Counter()  # attempts in flight per account
 
     # ------------------------------------------------------------------ public API
     def subscribe(self, listener: CancelListener) -> Callable[[], None]:
@@ -135,6 +158,7 @@ class CancelCoordinator:
         loop = asyncio.get_running_loop()
         attempt = _Attempt(uuid.uuid4().hex, key, provenance, batch_id, loop.create_future())
         self._in_flight[key] = attempt
+        self._per_account[(key.connection, key.account)] += 1
         task = loop.create_task(self._run(attempt), name=f"cancel {key}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -163,16 +187,23 @@ class CancelCoordinator:
             result = await self._lifecycle(attempt)
         except asyncio.CancelledError:
             attempt.future.cancel()
-            self._in_flight.pop(attempt.key, None)
+            self._forget(attempt)
             raise
         except Exception as exc:  # a bug must still end the attempt with one honest outcome
             log.exception("cancel attempt %s crashed", attempt.attempt_id)
             result = self._result(attempt, CancelOutcome.UNKNOWN, f"internal error: {type(exc).__name__}",
                                   None, detail="Blotter could not finish this cancel; check the order")
-        self._in_flight.pop(attempt.key, None)
+        self._forget(attempt)
         self._emit(attempt, CancelPhase.DONE, result.message, order=attempt.final_order, result=result)
         if not attempt.future.done():
             attempt.future.set_result(result)
+
+    def _forget(self, attempt: _Attempt) -> None:
+        if self._in_flight.pop(attempt.key, None) is not None:
+            where = (attempt.key.connection, attempt.key.account)
+            self._per_account[where] -= 1
+            if self._per_account[where] <= 0:
+                del self._per_account[where]
 
     async def _lifecycle(self, attempt: _Attempt) -> CancelResult:
         key = attempt.key
@@ -210,6 +241,10 @@ class CancelCoordinator:
         except VenueError as exc:  # any other typed error is treated as unknown
             self._note(attempt, exc.response, exc.message)
             return await self._reconcile_unknown(attempt, adapter, OutcomeUnknown(exc.message, exc.response))
+        except BlotterError as exc:  # configuration, credentials: nothing was sent, we could not ask
+            self._note(attempt, None, str(exc))
+            return self._result(attempt, CancelOutcome.FAILED, str(exc), None,
+                                detail="no cancel was sent to the venue")
         self._note(attempt, receipt.response, receipt.response.message)
         if receipt.ack is CancelAck.QUEUED:
             self._emit(attempt, CancelPhase.PENDING, receipt.response.message, receipt.response, receipt.order)
@@ -287,12 +322,12 @@ class CancelCoordinator:
     # ------------------------------------------------------------------ reading the venue again
     async def _poll(
         self, attempt: _Attempt, adapter: VenueAdapter, *, until_terminal: bool
-    ) -> tuple[Order | None, VenueError | None]:
+    ) -> tuple[Order | None, BlotterError | None]:
         """Re-read the order until terminal (or the timeout); returns the last state seen."""
         deadline = time.monotonic() + self.reconcile_timeout_s
         delay = self._poll_initial_s
         last_order: Order | None = None
-        last_error: VenueError | None = None
+        last_error: BlotterError | None = None
         first = True
         while True:
             if not first:
@@ -303,8 +338,7 @@ class CancelCoordinator:
                 delay = min(delay * 1.6, self._poll_max_s)
             first = False
             try:
-                async with self._limit(attempt.key.connection, adapter):
-                    order = await adapter.get_order(attempt.key.account, attempt.key.order_id)
+                order = await self._get_order(adapter, attempt.key)
             except NotFoundError as exc:
                 return last_order, exc
             except AuthError as exc:
@@ -312,6 +346,8 @@ class CancelCoordinator:
             except VenueError as exc:
                 last_error = exc
                 continue
+            except BlotterError as exc:  # configuration or credentials: asking again cannot help
+                return last_order, exc
             last_order, last_error = order, None
             if order.status.is_terminal or not until_terminal:
                 break
@@ -321,10 +357,68 @@ class CancelCoordinator:
 
     async def _read_once(self, adapter: VenueAdapter, key: OrderKey) -> Order | None:
         try:
+            return await self._get_order(adapter, key)
+        except BlotterError:
+            return None
+
+    async def _get_order(self, adapter: VenueAdapter, key: OrderKey) -> Order:
+        """Re-read one order: alone, or batched with the other re-reads of its account waiting now."""
+        where = (key.connection, key.account)
+        if self._per_account[where] <= BATCH_READS_ABOVE or not callable(getattr(adapter, "get_orders", None)):
             async with self._limit(key.connection, adapter):
                 return await adapter.get_order(key.account, key.order_id)
-        except VenueError:
-            return None
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Order] = loop.create_future()
+        self._read_queues.setdefault(where, {}).setdefault(key.order_id, []).append(future)
+        if where not in self._readers:
+            self._readers.add(where)
+            task = loop.create_task(self._read_batches(adapter, where), name=f"re-read {where}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _read_batches(self, adapter: VenueAdapter, where: tuple[str, str]) -> None:
+        """Send the waiting re-reads of one account, up to ``BATCH_READ_MAX`` per request, until none wait.
+
+        A batch is taken only once the connection's concurrency slot is ours: re-reads that arrive while
+        requests are in flight join the next batch instead of queueing requests of their own.
+        """
+        reader = cast(BatchOrderReader, adapter)  # _get_order checked that it has get_orders
+        queue = self._read_queues[where]
+        try:
+            while queue:
+                async with self._limit(where[0], adapter):
+                    batch = {oid: queue.pop(oid) for oid in list(islice(queue, BATCH_READ_MAX))}
+                    try:
+                        found: Mapping[str, Order]
+                        if len(batch) == 1:  # alone after all: the ordinary re-read
+                            (oid,) = batch
+                            found = {oid: await adapter.get_order(where[1], oid)}
+                        else:
+                            found = await reader.get_orders(where[1], list(batch))
+                    except Exception as exc:  # every waiter sees what its own read would have raised
+                        for futures in batch.values():
+                            for future in futures:
+                                if not future.done():
+                                    future.set_exception(exc)
+                        continue
+                for oid, futures in batch.items():
+                    order = found.get(oid)
+                    for future in futures:
+                        if future.done():  # its attempt was stopped meanwhile
+                            continue
+                        if order is None:
+                            future.set_exception(NotFoundError(
+                                f"{where[0]}: the venue does not list order {oid} in account {where[1]}"))
+                        else:
+                            future.set_result(order)
+        finally:
+            self._readers.discard(where)
+            for futures in queue.values():  # stopped (aclose): nobody is left waiting forever
+                for future in futures:
+                    future.cancel()
+            queue.clear()
+            self._read_queues.pop(where, None)
 
     # ------------------------------------------------------------------ plumbing
     def _limit(self, connection: str, adapter: VenueAdapter) -> asyncio.Semaphore:

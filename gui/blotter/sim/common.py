@@ -11,6 +11,7 @@ Per-order cancel behaviour (``CancelSpec``) is interpreted by each venue module 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
@@ -78,22 +79,33 @@ class CancelSpec:
         return spec
 
 
-FAULT_ACTIONS = ("status", "delay", "hang", "reset", "malformed", "html", "empty", "large", "slow")
+FAULT_ACTIONS = (
+    "status", "delay", "hang", "reset", "malformed", "html", "empty", "large", "slow", "hold", "hold_answer",
+)
+HOLD_MAX_S = 60.0  # a held request is let go after this long even if nobody releases it
 
 
 @dataclass(slots=True)
 class FaultRule:
-    """A fault played by the middleware on matching requests (``times`` = how often; 0 = forever)."""
+    """A fault played by the middleware on matching requests (``times`` = how often; 0 = forever).
+
+    ``hold`` keeps a request from the venue until ``release()`` (then the venue handles it as usual);
+    ``hold_answer`` lets the venue handle the request at once but keeps its answer until ``release()``
+    (a reply that left the venue before something changed there). Tests use them to order races
+    without sleeping.
+    """
 
     action: str
     path: str = ".*"  # regex searched in the path
     method: str = ""  # empty = any
+    query: str = ""  # regex searched in the query string; empty = any
     status: int = 0  # 0 = the action's usual status (500 for action=status)
     body: Any = None  # JSON value (or str) for action=status
     headers: dict[str, str] = field(default_factory=dict)
     delay_ms: int = 0
     times: int = 1
     hits: int = 0
+    released: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FaultRule:
@@ -101,6 +113,7 @@ class FaultRule:
             action=str(data["action"]),
             path=str(data.get("path", ".*")),
             method=str(data.get("method", "")).upper(),
+            query=str(data.get("query", "")),
             status=int(data.get("status", 0)),
             body=data.get("body"),
             headers={str(k): str(v) for k, v in dict(data.get("headers", {})).items()},
@@ -110,12 +123,19 @@ class FaultRule:
         if rule.action not in FAULT_ACTIONS:
             raise ValueError(f"unknown fault action {rule.action!r}; expected one of {', '.join(FAULT_ACTIONS)}")
         re.compile(rule.path)
+        re.compile(rule.query)
         return rule
 
-    def matches(self, method: str, path: str) -> bool:
+    def release(self) -> None:
+        """Let held requests (and any later ones this rule holds) through."""
+        self.released.set()
+
+    def matches(self, method: str, path: str, query: str = "") -> bool:
         if self.times and self.hits >= self.times:
             return False
         if self.method and self.method != method:
+            return False
+        if self.query and re.search(self.query, query) is None:
             return False
         return re.search(self.path, path) is not None
 
@@ -186,7 +206,15 @@ class SimBase:
 
     def clear_faults(self) -> None:
         with self.lock:
+            for rule in self.settings.faults:
+                rule.release()
             self.settings.faults.clear()
+
+    def remove_fault(self, rule: FaultRule) -> None:
+        """Stop playing one rule (requests it holds are released)."""
+        rule.release()
+        with self.lock:
+            self.settings.faults[:] = [r for r in self.settings.faults if r is not rule]
 
     def requests_matching(self, method: str = "", path: str = ".*") -> list[LoggedRequest]:
         with self.lock:
@@ -278,8 +306,18 @@ class SimMiddleware:
             if wait is not None:
                 await self.sim.rate_limited_response(wait)(scope, replay, send_recording)
                 return
-            rule = self._match_fault(scope["method"], path)
-            if rule is not None and await self._play(rule, scope, replay, send_recording):
+            rule = self._match_fault(scope["method"], path, scope.get("query_string", b"").decode("latin-1"))
+            if rule is not None and rule.action == "hold_answer":
+                held = rule
+
+                async def send_held(message: Message) -> None:
+                    if message["type"] == "http.response.start":
+                        await _released(held)
+                    await send_recording(message)
+
+                await self.app(scope, replay, send_held)
+                return
+            if rule is not None and await self._play(rule, scope, replay, send_recording, receive):
                 return
             await self.app(scope, replay, send_recording)
         finally:
@@ -302,23 +340,31 @@ class SimMiddleware:
                 entry.at, entry.method, entry.path, entry.query, entry.headers, entry.body, status
             )
 
-    def _match_fault(self, method: str, path: str) -> FaultRule | None:
+    def _match_fault(self, method: str, path: str, query: str) -> FaultRule | None:
         with self.sim.lock:
             for rule in self.sim.settings.faults:
-                if rule.matches(method, path):
+                if rule.matches(method, path, query):
                     rule.hits += 1
                     return rule
         return None
 
-    async def _play(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> bool:
-        """Play a fault; False means 'carry on to the venue' (a pure delay)."""
+    async def _play(
+        self, rule: FaultRule, scope: Scope, receive: Receive, send: Send, client: Receive
+    ) -> bool:
+        """Play a fault; False means 'carry on to the venue' (a pure delay). ``client`` reports the
+        client's disconnect, so a hang or a slow body ends when the client gives up."""
         if rule.delay_ms:
             await asyncio.sleep(rule.delay_ms / 1000)
         action = rule.action
         if action == "delay":
             return False
+        if action == "hold":
+            await _released(rule)
+            return False
         if action == "hang":
-            await asyncio.sleep(3600)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(3600):
+                    await _disconnected(client)
             return True
         if action == "status":
             status = rule.status or 500
@@ -354,9 +400,15 @@ class SimMiddleware:
         if action == "slow":
             await send({"type": "http.response.start", "status": rule.status or 200,
                         "headers": [(b"content-type", b"application/json")]})
-            for _ in range(600):
-                await send({"type": "http.response.body", "body": b" ", "more_body": True})
-                await asyncio.sleep(1.0)
+            gone = asyncio.ensure_future(_disconnected(client))
+            try:
+                for _ in range(600):
+                    await send({"type": "http.response.body", "body": b" ", "more_body": True})
+                    await asyncio.wait({gone}, timeout=1.0)
+                    if gone.done():
+                        return True
+            finally:
+                gone.cancel()
             await send({"type": "http.response.body", "body": b"[]", "more_body": False})
             return True
         if action == "reset":
@@ -365,6 +417,19 @@ class SimMiddleware:
             await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
             raise ConnectionResetError("simulated connection reset")
         raise AssertionError(action)
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns once the client has gone (the request body was read already)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _released(rule: FaultRule) -> None:
+    # A threading.Event (tests release from their own thread and loop), so poll it from this loop.
+    deadline = time.monotonic() + HOLD_MAX_S
+    while not rule.released.is_set() and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -20,14 +20,16 @@ Status mapping (venue name → ``OrderStatus``), with the two judgement calls:
   with nothing executed; it is terminal and not a fill (ExecutedQuantity still tells of partial fills).
 - Replaced → **cancelled**: this version of the order no longer works; its replacement is listed as
   an order of its own.
-- Calculated and any unknown name → unknown (neither open nor terminal: reconciliation keeps asking).
+- Calculated and any unknown name → unknown (neither open nor terminal: reconciliation keeps asking; an
+  open-orders listing keeps such an order, shown as unknown with the venue's word).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -52,14 +54,16 @@ from ..core import (
     VenueProtocolError,
 )
 from ..core.connection import ConnectionSpec
-from .base import Capabilities, CodePrompt
+from .base import RECENT_DAYS, Capabilities, CodePrompt, newest_first
 from .http import HttpAdapter, Reply, parse_time, require_decimal, to_decimal
 
 CANCEL_MODES = ("quick", "sync")
 # New, PartiallyFilled, PendingCancel, Stopped, Suspended, PendingNew, AcceptedForBidding, PendingReplace
 OPEN_STATUS_FILTER = "Status in (0,1,6,7,9,10,13,14)"
 PAGE_SIZE = 100  # the venue's maximum
+BATCH_READ_MAX = PAGE_SIZE  # order ids per get_orders (one page)
 MAX_PAGES = 1000  # a venue that never stops paging must not hang a refresh
+RECENT_PAGES = 2  # list_recent_orders: the newest 200 orders at most
 
 STATUS_NAMES_BY_CODE: dict[int, str] = {
     0: "New", 1: "PartiallyFilled", 2: "Filled", 3: "DoneForDay", 4: "Canceled", 5: "Replaced",
@@ -234,8 +238,10 @@ class AutoSharesAdapter(HttpAdapter):
             seen += len(items)
             if not items or seen >= total:
                 break
-        # The server-side filter uses numeric codes; check the names too (Held's code is unknown).
-        return [order for order in found.values() if order.status.is_open]
+        # The server-side filter uses numeric codes; check the names too (Held's code is unknown). An order
+        # in a status we do not know stays listed (status unknown, the venue's word kept): it may still be
+        # working, and a trader must see it to cancel it.
+        return [order for order in found.values() if not order.status.is_terminal]
 
     async def get_order(self, account: str, order_id: str) -> Order:
         path = f"{self._v}/accounts/{_whole(account, 'account')}/orders/{_whole(order_id, 'order')}"
@@ -243,6 +249,30 @@ class AutoSharesAdapter(HttpAdapter):
             await self.send(Action.GET_ORDER, "GET", path, account=account, order_id=order_id)
         )
         return self.map_one(reply, reply.json(), lambda item: self._order(account, item))
+
+    async def get_orders(self, account: str, order_ids: Sequence[str]) -> dict[str, Order]:
+        """Re-read up to ``BATCH_READ_MAX`` orders of one account (any state) in one request.
+
+        The orders list filtered by ``Id in (…)``: what ``get_order`` would answer for each id, and an id the
+        venue does not list is an order it does not know. Lets reconciliation of many cancels cost one
+        read per hundred orders instead of one each (every request counts against the venue's limit).
+        """
+        if not order_ids or len(order_ids) > BATCH_READ_MAX:
+            raise ValueError(f"get_orders takes 1 to {BATCH_READ_MAX} order ids, not {len(order_ids)}")
+        # an id that is not a whole number cannot be an AutoShares order: it is simply not found
+        ids = [i for i in dict.fromkeys(str(i).strip() for i in order_ids) if _WHOLE_RE.match(i) and int(i) < 2**31]
+        if not ids:
+            return {}
+        path = f"{self._v}/accounts/{_whole(account, 'account')}/orders"
+        params = {"pageNumber": 0, "pageSize": PAGE_SIZE, "filter": f"Id in ({','.join(ids)})",
+                  "sortField": "Id", "desc": "false"}
+        reply = self.expect_ok(await self.send(Action.GET_ORDER, "GET", path, params=params, account=account))
+        data = reply.json()
+        if not isinstance(data, dict) or not isinstance(data.get("Result"), list):
+            raise VenueProtocolError("AutoShares sent an orders page without a Result list", reply.response)
+        wanted = set(ids)
+        found = self.map_items(reply, data["Result"], lambda item: self._order(account, item))
+        return {o.order_id: o for o in found if o.order_id in wanted}
 
     async def cancel(self, key: OrderKey) -> CancelReceipt:
         route = "syncorders" if self._cancel_mode == "sync" else "orders"
@@ -263,12 +293,37 @@ class AutoSharesAdapter(HttpAdapter):
         if not reply.body.strip():
             return None
         try:
-            data = json.loads(reply.body)
+            data = reply.json()
             if isinstance(data, dict) and "Id" in data and "Status" in data:
                 return self.map_one(reply, data, lambda item: self._order(key.account, item))
-        except (ValueError, VenueError):
+        except VenueError:  # unreadable (even nested too deep to parse): no echo
             pass
         return None
+
+    async def list_recent_orders(self, account: str, *, days: int = RECENT_DAYS) -> list[Order]:
+        """Get Filtered Orders without the status filter, newest first (``CreateDate`` desc), at most
+        ``RECENT_PAGES`` pages of 100: every state (Filled, Canceled, Rejected …), for support staff."""
+        path = f"{self._v}/accounts/{_whole(account, 'account')}/orders"
+        cutoff = datetime.now(UTC) - timedelta(days=max(1, days))
+        found: list[Order] = []
+        seen = 0
+        for page in range(RECENT_PAGES):
+            params = {"pageNumber": page, "pageSize": PAGE_SIZE, "sortField": "CreateDate", "desc": "true"}
+            reply = self.expect_ok(
+                await self.send(Action.LIST_ORDERS, "GET", path, params=params, account=account)
+            )
+            data = reply.json()
+            if not isinstance(data, dict) or not isinstance(data.get("Result"), list):
+                raise VenueProtocolError("AutoShares sent an orders page without a Result list", reply.response)
+            items: list[Any] = data["Result"]
+            orders = self.map_items(reply, items, lambda item: self._order(account, item))
+            found.extend(orders)
+            seen += len(items)
+            total = data.get("TotalCount")
+            older = any(o.created_at is not None and o.created_at < cutoff for o in orders)
+            if not items or older or (isinstance(total, int) and seen >= total):
+                break
+        return newest_first(found, days=max(1, days))
 
     # ------------------------------------------------------------------ mapping
     def _account(self, item: Any) -> Account:

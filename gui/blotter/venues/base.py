@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from ..core import Account, CancelReceipt, Order, OrderKey, Side, Venue, VenueResponse
 from ..core.connection import ConnectionSpec
 
 ResponseListener = Callable[[VenueResponse], None]
+RECENT_DAYS = 7  # how far back ``list_recent_orders`` looks by default
 # Asked for an AutoShares verification code (or similar); receives the venue's own words.
 CodePrompt = Callable[[str], Awaitable[str]]
 
@@ -54,7 +56,25 @@ class VenueAdapter(Protocol):
 
     async def account_details(self, account: str) -> Mapping[str, Any]: ...
 
+    async def list_recent_orders(self, account: str, *, days: int = RECENT_DAYS) -> list[Order]:
+        """The account's recent orders in every state (open, filled, cancelled, rejected …), newest first.
+
+        A bounded look (one or two pages of the venue's own listing, created within ``days``), for support
+        staff inspecting an account; not a complete history.
+        """
+        ...
+
     async def aclose(self) -> None: ...
 
 
-__all__ = ["Capabilities", "CodePrompt", "ConnectionSpec", "ResponseListener", "VenueAdapter"]
+def newest_first(orders: Iterable[Order], *, days: float, now: datetime | None = None) -> list[Order]:
+    """Orders created within the last ``days`` (those without a creation time are kept), newest first."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    kept = {o.order_id: o for o in orders if o.created_at is None or o.created_at >= cutoff}
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(kept.values(), key=lambda o: (o.created_at or oldest, o.order_id), reverse=True)
+
+
+__all__ = [
+    "RECENT_DAYS", "Capabilities", "CodePrompt", "ConnectionSpec", "ResponseListener", "VenueAdapter", "newest_first",
+]

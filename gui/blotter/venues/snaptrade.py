@@ -40,8 +40,8 @@ from ..core import (
     VenueError,
     VenueProtocolError,
 )
-from .base import Capabilities
-from .http import HttpAdapter, Reply, _generic_message, parse_time, to_decimal
+from .base import RECENT_DAYS, Capabilities, newest_first
+from .http import HttpAdapter, Reply, _generic_message, parse_time, path_segment, to_decimal
 
 # The API returns at most 90 days of orders (``days`` 1-90, default 30). An order placed more than
 # 90 days ago that is still working cannot be listed through this endpoint at all.
@@ -186,7 +186,7 @@ class SnapTradeAdapter(HttpAdapter):
 
     async def account_details(self, account: str) -> Mapping[str, Any]:
         reply = await self._signed(
-            Action.ACCOUNT_DETAILS, "GET", f"/accounts/{quote(account)}", account=account
+            Action.ACCOUNT_DETAILS, "GET", f"/accounts/{path_segment(account, 'account')}", account=account
         )
         data = self._ok_json(reply)
         if not isinstance(data, dict):
@@ -196,14 +196,16 @@ class SnapTradeAdapter(HttpAdapter):
     async def list_open_orders(self, account: str) -> list[Order]:
         # state=open with the widest window the API allows (90 days): the default 30 days would hide
         # resting GTC orders placed earlier. Orders older than 90 days are beyond what it can return.
+        # Known final states are dropped; a status SnapTrade never documented stays (as unknown): the
+        # order may still be working, and a trader must see it to cancel it.
         records = await self._orders(Action.LIST_ORDERS, account, "open")
-        return [order for order in records if order.venue_status in OPEN_STATUSES]
+        return [order for order in records if not order.status.is_terminal]
 
     async def get_order(self, account: str, order_id: str) -> Order:
         # The detail endpoint is real-time but only knows orders placed through SnapTrade; for the
         # others (placed at the brokerage directly) fall back to the 90-day order list.
         reply = await self._signed(
-            Action.GET_ORDER, "POST", f"/accounts/{quote(account)}/orders/details",
+            Action.GET_ORDER, "POST", f"/accounts/{path_segment(account, 'account')}/orders/details",
             json_body={"brokerage_order_id": order_id}, account=account, order_id=order_id, idempotent=True,
         )
         if reply.ok:
@@ -223,7 +225,8 @@ class SnapTradeAdapter(HttpAdapter):
 
     async def _orders(self, action: Action, account: str, state: str, order_id: str = "") -> list[Order]:
         reply = await self._signed(
-            action, "GET", f"/accounts/{quote(account)}/orders", [("state", state), ("days", MAX_DAYS)],
+            action, "GET", f"/accounts/{path_segment(account, 'account')}/orders",
+            [("state", state), ("days", MAX_DAYS)],
             account=account, order_id=order_id,
         )
         data = self._ok_json(reply)
@@ -239,7 +242,7 @@ class SnapTradeAdapter(HttpAdapter):
         re-reads it. A 400 is the brokerage's or SnapTrade's refusal, in their words.
         """
         reply = await self._signed(
-            Action.CANCEL, "POST", f"/accounts/{quote(key.account)}/trading/cancel",
+            Action.CANCEL, "POST", f"/accounts/{path_segment(key.account, 'account')}/trading/cancel",
             json_body={"brokerage_order_id": key.order_id}, account=key.account, order_id=key.order_id,
         )
         data = self._ok_json(reply)
@@ -248,6 +251,18 @@ class SnapTradeAdapter(HttpAdapter):
                                      reply.response)
         ack = CancelAck.DONE if _says_cancelled(data.get("raw_response")) else CancelAck.QUEUED
         return CancelReceipt(ack=ack, response=reply.response)
+
+    async def list_recent_orders(self, account: str, *, days: int = RECENT_DAYS) -> list[Order]:
+        """``orders?state=all&days=N`` (N within the API's 1-90): every state, newest first."""
+        window = min(max(1, days), MAX_DAYS)
+        reply = await self._signed(
+            Action.LIST_ORDERS, "GET", f"/accounts/{path_segment(account, 'account')}/orders",
+            [("state", "all"), ("days", window)], account=account,
+        )
+        data = self._ok_json(reply)
+        if not isinstance(data, list):
+            raise VenueProtocolError("SnapTrade sent orders that are not a list", reply.response)
+        return newest_first(self.map_items(reply, data, lambda item: self._order(account, item)), days=window)
 
     # ------------------------------------------------------------------ mapping
     def _account(self, item: Any, read_only: Mapping[str, bool]) -> Account:

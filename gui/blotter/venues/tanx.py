@@ -18,14 +18,15 @@ page. Cancel is asynchronous: "Order is successfully queued for cancellation" wi
 ``CancelAck.QUEUED`` and the coordinator confirms by re-reading.
 
 Status mapping: ``pending``/``wait`` → open (partially_filled once ``executed_volume`` > 0);
-``done`` → filled; ``cancel`` → cancelled (``cancel_reason`` kept); ``reject`` → rejected; else unknown.
+``done`` → filled; ``cancel`` → cancelled (``cancel_reason`` kept); ``reject`` → rejected; else unknown
+(listed as open orders are, with the venue's word kept).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -53,7 +54,7 @@ from ..core import (
     VenueRefused,
 )
 from ..core.connection import ConnectionSpec
-from .base import Capabilities, CodePrompt
+from .base import RECENT_DAYS, Capabilities, CodePrompt, newest_first
 from .http import HttpAdapter, Reply, parse_time, require_decimal, to_decimal
 
 NONCE_PATH = "/sapi/v1/auth/v2/nonce/"
@@ -66,6 +67,7 @@ CANCEL_PATH = "/sapi/v1/orders/cancel/"
 BULK_CANCEL_PATH = "/sapi/v1/user/bulkcancel/"
 
 OPEN_STATES = ("pending", "wait")
+RECENT_STATES = (*OPEN_STATES, "done", "cancel")  # every state the listing takes
 PAGE_SIZE = 50  # the venue's default page size
 MAX_PAGES = 2000  # a venue that never stops paging must not hang a refresh
 BULK_CANCEL_LIMIT = 100  # the venue's default; one request cancels at most this many orders
@@ -86,6 +88,15 @@ TYPE_MAP: dict[str, OrderType] = {
 SIDE_MAP: dict[str, Side] = {"buy": Side.BUY, "sell": Side.SELL}
 _ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _NOT_FOUND_RE = re.compile(r"(?i)\b(not found|does not exist|doesn't exist|no such order)\b")
+_ORDER_ID_RE = re.compile(r"[0-9]{1,19}")  # ASCII only: int() would also read "١٢" as 12
+
+
+def _order_number(order_id: str, venue: str) -> int:
+    """tanX order ids are ASCII whole numbers; anything else (other digits, "../", "?") is refused."""
+    text = str(order_id).strip()
+    if not _ORDER_ID_RE.fullmatch(text):
+        raise NotFoundError(f"{venue} order ids are numbers, not {order_id!r}")
+    return int(text)
 
 
 def checksum_address(address: str) -> str:
@@ -120,6 +131,12 @@ class TanxAdapter(HttpAdapter):
         self._access = (secrets.get("access_token") or "").strip() if pasted else ""
         self._refresh = (secrets.get("refresh_token") or "").strip() if pasted else ""
         self.eth_address = self._resolve_address(spec.option("eth_address"))
+        self._token_listeners: list[Callable[[Mapping[str, str]], None]] = []
+
+    def on_tokens(self, callback: Callable[[Mapping[str, str]], None]) -> None:
+        """``callback({"access_token", "refresh_token"})`` whenever a refresh replaces pasted tokens
+        (the venue rotates the refresh token: the store must keep the new pair, or the next start fails)."""
+        self._token_listeners.append(callback)
 
     def _resolve_address(self, option: str) -> str:
         derived = ""
@@ -222,6 +239,9 @@ class TanxAdapter(HttpAdapter):
         self.remember_secret(access)
         self.remember_secret(refresh)
         self._access, self._refresh = access, refresh
+        if not self._private_key:  # with the wallet key every session logs in afresh: nothing to keep
+            for callback in list(self._token_listeners):
+                callback({"access_token": access, "refresh_token": refresh})
 
     def _login_error(self, reply: Reply) -> VenueError:
         """Login refusals are auth failures in the venue's words; 5xx stays unknown."""
@@ -275,7 +295,8 @@ class TanxAdapter(HttpAdapter):
                     )
                 previous_ids = ids
                 for order in self.map_items(reply, items, self._order_from):
-                    if order.status.is_open:  # the order may have moved on between pages
+                    # The order may have moved on between pages; a state we do not know stays (unknown).
+                    if not order.status.is_terminal:
                         found.setdefault(order.order_id, order)
                 if len(items) < PAGE_SIZE:
                     break
@@ -286,18 +307,16 @@ class TanxAdapter(HttpAdapter):
 
     async def get_order(self, account: str, order_id: str) -> Order:
         self._check_account(account)
-        if not order_id.strip().isdigit():
-            raise NotFoundError(f"{self.display_name} order ids are numbers, not {order_id!r}")
-        reply = await self.send(Action.GET_ORDER, "GET", f"{ORDERS_PATH}{int(order_id)}/",
+        number = _order_number(order_id, self.display_name)
+        reply = await self.send(Action.GET_ORDER, "GET", f"{ORDERS_PATH}{number}/",
                                 account=self.eth_address, order_id=order_id)
         return self.map_one(reply, self._payload(reply, dict), self._order_from)
 
     async def cancel(self, key: OrderKey) -> CancelReceipt:
         self._check_account(key.account)
-        if not key.order_id.strip().isdigit():
-            raise NotFoundError(f"{self.display_name} order ids are numbers, not {key.order_id!r}")
+        number = _order_number(key.order_id, self.display_name)
         reply = await self.send(
-            Action.CANCEL, "POST", CANCEL_PATH, json_body={"order_id": int(key.order_id)},
+            Action.CANCEL, "POST", CANCEL_PATH, json_body={"order_id": number},
             account=self.eth_address, order_id=key.order_id,
         )
         payload = self._payload(reply, (dict, str))
@@ -325,12 +344,27 @@ class TanxAdapter(HttpAdapter):
         self._payload(reply, (dict, list, str))
         return CancelReceipt(ack=CancelAck.QUEUED, response=reply.response)
 
+    async def list_recent_orders(self, account: str, *, days: int = RECENT_DAYS) -> list[Order]:
+        """The newest page of each listable state (open ``pending``/``wait``, then ``done`` and ``cancel``,
+        whose ``cancel_reason`` says who cancelled), newest first, created within ``days``."""
+        self._check_account(account)
+        found: list[Order] = []
+        for state in RECENT_STATES:
+            reply = await self.send(
+                Action.LIST_ORDERS, "GET", ORDERS_PATH, params={"limit": PAGE_SIZE, "page": 1, "state": state},
+                account=self.eth_address,
+            )
+            found.extend(self.map_items(reply, self._payload(reply, list), self._order_from))
+        return newest_first(found, days=max(1, days))
+
     # ------------------------------------------------------------------ mapping
     def _order_from(self, item: Any) -> Order:
         if not isinstance(item, dict):
             raise TypeError(f"an order is an object, not {type(item).__name__}")
         order_id = item["id"]
-        if isinstance(order_id, bool) or not isinstance(order_id, int | str) or not str(order_id).isdigit():
+        if isinstance(order_id, bool) or not isinstance(order_id, int | str) or not _ORDER_ID_RE.fullmatch(
+            str(order_id)
+        ):
             raise ValueError(f"order id {order_id!r} is not a number")
         state = str(item.get("state") or "")
         quantity = require_decimal(item.get("origin_volume"))
