@@ -127,6 +127,7 @@ class RefreshScheduler:
         self._listeners: list[RefreshListener] = []
         self._connections: dict[str, _Connection] = {name: _Connection(name) for name in sorted(source.specs)}
         self._closed = False
+        self._started = False
 
     # ------------------------------------------------------------------ public API
     @property
@@ -158,9 +159,29 @@ class RefreshScheduler:
         if self._closed:
             raise RuntimeError("the scheduler is closed")
         loop = asyncio.get_running_loop()
+        self._started = True
         for conn in self._connections.values():
             if conn.task is None or conn.task.done():
                 conn.task = loop.create_task(self._loop(conn), name=f"refresh {conn.name}")
+
+    def add_connection(self, name: str) -> None:
+        """Keep a connection added at run time fresh too (its first read starts at once if running)."""
+        if self._closed or name in self._connections:
+            return
+        self._connections = {**self._connections, name: _Connection(name)}
+        self._connections = dict(sorted(self._connections.items()))
+        if self._started:
+            conn = self._connections[name]
+            conn.task = asyncio.get_running_loop().create_task(self._loop(conn), name=f"refresh {name}")
+
+    async def remove_connection(self, name: str) -> None:
+        """Stop refreshing a removed connection (a read in progress is cancelled; nothing is published)."""
+        conn = self._connections.pop(name, None)
+        if conn is None or conn.task is None:
+            return
+        conn.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await conn.task
 
     def refresh_now(self, connection: str = "") -> None:
         """Read now (one connection or all); a connection in backoff is retried at once."""

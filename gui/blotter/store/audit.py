@@ -337,13 +337,15 @@ class AuditQuery:
 
     ``outcome`` keeps the cancel steps of attempts that ended that way (or ``in_flight`` ones);
     ``text`` is a case-insensitive substring of any text column; ``limit`` keeps the newest N records
-    (still returned oldest first).
+    (still returned oldest first). ``account`` and ``order_id`` match exactly, in any connection.
     """
 
     since: datetime | None = None
     until: datetime | None = None
     connection: str = ""
     order: OrderKey | None = None
+    account: str = ""
+    order_id: str = ""
     outcome: str = ""
     text: str = ""
     kind: str = ""  # "" | response | cancel
@@ -828,6 +830,12 @@ class AuditStore:
         if q.order is not None:
             where.append("a.connection = ? AND a.account = ? AND a.order_id = ?")
             args += [q.order.connection, q.order.account, q.order.order_id]
+        if q.account:
+            where.append("a.account = ?")
+            args.append(q.account)
+        if q.order_id:
+            where.append("a.order_id = ?")
+            args.append(q.order_id)
         if q.outcome == IN_FLIGHT:
             where.append("a.state = 'in_flight'")
         elif q.outcome:
@@ -953,6 +961,12 @@ def _common_filters(q: AuditQuery, alias: str, text_columns: Sequence[str]) -> t
     if q.order is not None:
         where += f" AND {alias}.connection = ? AND {alias}.account = ? AND {alias}.order_id = ?"
         args += [q.order.connection, q.order.account, q.order.order_id]
+    if q.account:
+        where += f" AND {alias}.account = ?"
+        args.append(q.account)
+    if q.order_id:
+        where += f" AND {alias}.order_id = ?"
+        args.append(q.order_id)
     if q.text:
         columns = ("connection", "account", "order_id", *text_columns)
         where += " AND (" + " OR ".join(f"instr(lower({alias}.{c}), ?) > 0" for c in columns) + ")"

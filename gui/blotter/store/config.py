@@ -1,7 +1,8 @@
 """Connections in a TOML file in the config dir. Secrets are never written here (see credentials).
 
 Besides ``[connections]`` the file may hold ``[audit] retention_days = 90`` (days the audit trail keeps;
-0 keeps everything). Other tables are kept as they are when the file is rewritten.
+0 keeps everything) and ``[app] read_only = true`` (the support role: no cancel at all). Other tables
+are kept as they are when the file is rewritten.
 """
 
 from __future__ import annotations
@@ -89,6 +90,17 @@ class ConfigStore:
             raise ConfigError("audit retention must be a number of days >= 0")
         audit = self._other.get("audit")
         self._other["audit"] = {**(audit if isinstance(audit, dict) else {}), "retention_days": days}
+        self.save()
+
+    @property
+    def read_only(self) -> bool:
+        """Blotter-wide read-only (``[app] read_only``): no cancel from the window or the CLI."""
+        app = self._other.get("app", {})
+        return isinstance(app, dict) and app.get("read_only") is True
+
+    def set_read_only(self, value: bool) -> None:
+        app = self._other.get("app")
+        self._other["app"] = {**(app if isinstance(app, dict) else {}), "read_only": bool(value)}
         self.save()
 
     def save(self) -> None:

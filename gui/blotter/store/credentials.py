@@ -6,6 +6,7 @@ worker thread (``asyncio.to_thread``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
@@ -15,6 +16,10 @@ import keyring.errors
 from ..core import CredentialError
 
 SERVICE = "blotter"
+
+
+class KeyringUnavailable(CredentialError):
+    """No keyring can be used (none installed, locked, no D-Bus): nothing was read or written."""
 
 
 def _entry(connection: str, field: str) -> str:
@@ -77,6 +82,74 @@ class MemoryCredentialStore:
         self._values.pop((connection, field), None)
 
 
+class CachedCredentialStore:
+    """The GUI's store: reads come from memory, writes go to ``backing`` (the OS keyring) first.
+
+    ``load`` and ``set``/``delete`` block on the backing store: call them off the GUI thread
+    (``asyncio.to_thread``). ``get`` never blocks, so the service may read on the GUI thread.
+    ``keep_for_session`` is the explicit choice when no keyring is usable: the value lives in memory
+    only and is gone when the process ends; later writes for that connection stay in memory too.
+    """
+
+    def __init__(self, backing: CredentialStore | None) -> None:
+        self.backing = backing
+        self._values: dict[tuple[str, str], str] = {}
+        self._session_only: set[str] = set()
+        self._lock = threading.Lock()
+        self.description = backing.description if backing is not None else MemoryCredentialStore.description
+
+    def load(self, connection: str, fields: Iterable[str]) -> None:
+        """Read a connection's fields from the backing store into memory (blocking)."""
+        if self.backing is None:
+            return
+        found = read_secrets(self.backing, connection, fields)
+        with self._lock:
+            for field, value in found.items():
+                self._values[(connection, field)] = value
+
+    def check(self) -> None:
+        """Raise ``KeyringUnavailable`` (in plain words) if the backing keyring cannot be used (blocking)."""
+        if self.backing is None:
+            raise KeyringUnavailable("no keyring is configured: secrets can be kept for this session only")
+        self.backing.get("", "blotter-keyring-check")
+
+    def get(self, connection: str, field: str) -> str | None:
+        with self._lock:
+            return self._values.get((connection, field))
+
+    def set(self, connection: str, field: str, value: str) -> None:
+        if self.backing is not None and not self.is_session_only(connection):
+            self.backing.set(connection, field, value)
+        with self._lock:
+            if self.backing is None:
+                self._session_only.add(connection)
+            self._values[(connection, field)] = value
+
+    def keep_for_session(self, connection: str, field: str, value: str) -> None:
+        with self._lock:
+            self._session_only.add(connection)
+            self._values[(connection, field)] = value
+
+    def delete(self, connection: str, field: str) -> None:
+        if self.backing is not None:
+            try:
+                self.backing.delete(connection, field)
+            except CredentialError:
+                if not self.is_session_only(connection):
+                    raise  # the keyring entry is still there: the caller must say so
+        with self._lock:
+            self._values.pop((connection, field), None)
+
+    def forget_session(self, connection: str) -> None:
+        """The connection is gone: later secrets for that name go to the keyring again."""
+        with self._lock:
+            self._session_only.discard(connection)
+
+    def is_session_only(self, connection: str) -> bool:
+        with self._lock:
+            return connection in self._session_only
+
+
 def read_secrets(store: CredentialStore, connection: str, fields: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for field in fields:
@@ -86,7 +159,7 @@ def read_secrets(store: CredentialStore, connection: str, fields: Iterable[str])
     return out
 
 
-def _unusable(exc: keyring.errors.KeyringError) -> CredentialError:
+def _unusable(exc: keyring.errors.KeyringError) -> KeyringUnavailable:
     kind = type(exc).__name__
     hint = (
         "no usable keyring: start a Secret Service (e.g. gnome-keyring) in your desktop session, "
@@ -94,4 +167,4 @@ def _unusable(exc: keyring.errors.KeyringError) -> CredentialError:
     )
     if isinstance(exc, keyring.errors.KeyringLocked):
         hint = "the keyring is locked: unlock it and try again"
-    return CredentialError(f"{hint} ({kind}: {exc})")
+    return KeyringUnavailable(f"{hint} ({kind}: {exc})")

@@ -172,9 +172,14 @@ class AccountsModel(QAbstractItemModel):
 
     @staticmethod
     def _health_text(node: ConnectionNode) -> str:
+        text = node.state
         if node.state == "error" and node.retry_in_s:
-            return f"error (retry in {node.retry_in_s:.0f} s)"
-        return node.state
+            text = f"error (retry in {node.retry_in_s:.0f} s)"
+        if node.read_only:
+            text += ", read-only"
+        elif node.accounts and all(a.read_only for a in node.accounts):
+            text += ", read-only at the venue"
+        return text
 
     def _account_data(self, node: ConnectionNode, account: Account, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
@@ -222,6 +227,34 @@ class AccountsModel(QAbstractItemModel):
         self.beginResetModel()
         self._connections = [ConnectionNode(name, venue) for name, venue in sorted(connections)]
         self.endResetModel()
+
+    def add_connection(self, name: str, venue: Venue, *, read_only: bool = False) -> None:
+        """A connection added at run time (kept in name order)."""
+        if self._row(name) >= 0:
+            self.set_read_only(name, read_only)
+            return
+        # A reset, not an insert: account rows' internal ids are their connection's row + 1, so
+        # persistent indexes below a moved connection could not follow an insert (the view re-selects).
+        self.beginResetModel()
+        self._connections.append(ConnectionNode(name, venue, read_only=read_only))
+        self._connections.sort(key=lambda n: n.name)
+        self.endResetModel()
+
+    def remove_connection(self, name: str) -> None:
+        row = self._row(name)
+        if row < 0:
+            return
+        self.beginResetModel()  # see add_connection
+        del self._connections[row]
+        self.endResetModel()
+
+    def set_read_only(self, connection: str, read_only: bool) -> None:
+        """The connection is read-only (its own setting or the whole app): shown beside its health."""
+        row = self._row(connection)
+        if row < 0 or self._connections[row].read_only == read_only:
+            return
+        self._connections[row].read_only = read_only
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1), [])
 
     def set_accounts(self, connection: str, accounts: Iterable[Account]) -> None:
         conn_row = self._row(connection)
