@@ -192,8 +192,8 @@ def make_window(qtbot: Any, qloop: Any, tmp_path: Any) -> Iterator[Callable[...,
     made: list[tuple[Any, Any]] = []
 
     def make(specs: Any, store: Any, *, read_only: bool = False, reconcile_s: float = 10.0,
-             confirm_single: bool = True, interval_s: float = 300.0) -> MainWindow:
-        service = BlotterService(specs, store, read_only=read_only, reconcile_timeout_s=reconcile_s)
+             confirm_single: bool = True, interval_s: float = 300.0, audit: Any = None) -> MainWindow:
+        service = BlotterService(specs, store, read_only=read_only, reconcile_timeout_s=reconcile_s, audit=audit)
         settings = UiSettings(QSettings(str(tmp_path / f"window{len(made)}.ini"), QSettings.Format.IniFormat))
         settings.confirm_single_cancel = confirm_single
         settings.refresh_interval_s = interval_s

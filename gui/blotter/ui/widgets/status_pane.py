@@ -56,6 +56,7 @@ class StatusPane(QWidget):
     """Holds the filter row and the table (object name ``statusPane``)."""
 
     detailRequested = Signal(object)  # StatusEntry
+    supportTicketRequested = Signal(object)  # StatusEntry ("Copy for support ticket")
 
     def __init__(self, model: StatusModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,6 +134,11 @@ class StatusPane(QWidget):
             QGuiApplication.clipboard().setText(text)
         return text
 
+    def request_support_ticket(self) -> None:
+        entries = self.selected_entries()
+        if entries:
+            self.supportTicketRequested.emit(entries[0])
+
     def _open(self, index: QModelIndex) -> None:
         entry = self.proxy.data(self.proxy.index(index.row(), 0), EntryRole)
         if entry is not None:
@@ -142,6 +148,9 @@ class StatusPane(QWidget):
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addAction(self.copy_action)
+        support = menu.addAction("Copy for support ticket")
+        support.setObjectName("actionCopyStatusSupport")
+        support.triggered.connect(self.request_support_ticket)
         details = menu.addAction("Details (request and raw answer)…")
         details.triggered.connect(lambda: self._open(self.table.currentIndex()))
         menu.popup(self.table.viewport().mapToGlobal(pos))
