@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
 import json
 import logging
@@ -133,7 +132,8 @@ class Context:
         if not specs:
             raise ConfigError("no connections configured: add one with 'blotter connections add'")
         return BlotterService(
-            specs, self.credentials(), read_only=bool(self.args.read_only),
+            # read-only: --read-only, or the app-wide setting (the window's Settings, [app] read_only)
+            specs, self.credentials(), read_only=bool(self.args.read_only) or config.read_only,
             reconcile_timeout_s=float(getattr(self.args, "wait", 30.0)), code_prompt=_code_prompt(),
             audit=self.audit(config),
         )
@@ -175,6 +175,8 @@ async def _with_service(ctx: Context, fn: Callable[[BlotterService], Any]) -> in
 
 # ---------------------------------------------------------------------- connections
 def cmd_connections_add(ctx: Context) -> int:
+    from .service.connections import save_connection
+
     a = ctx.args
     venue = Venue(a.venue)
     fields = FIELDS[venue]
@@ -182,8 +184,6 @@ def cmd_connections_add(ctx: Context) -> int:
     for name in fields.required_options:
         if not options.get(name):
             raise UsageError(f"{venue.value} connections need --{name.replace('_', '-')}")
-    if venue is Venue.AUTOSHARES and options.get("cancel_mode", "quick") not in ("quick", "sync"):
-        raise UsageError("--cancel-mode must be quick or sync")
     spec = ConnectionSpec(
         name=a.name, venue=venue, base_url=validate_base_url(a.base_url), options=options,
         read_only=bool(a.connection_read_only), ca_bundle=a.ca_bundle or "",
@@ -192,23 +192,9 @@ def cmd_connections_add(ctx: Context) -> int:
     if spec.name in config:
         raise UsageError(f"connection {spec.name!r} already exists; remove it first")
     secrets = _read_secrets(venue, a.secrets_stdin)
-    from .service.session import required_secrets_missing
-
-    missing = required_secrets_missing(spec, secrets)
-    if missing:
-        raise UsageError(f"missing secret(s) for {venue.value}: {', '.join(missing)}")
     store = ctx.credentials()
-    written: list[str] = []
-    try:
-        for field_name, value in secrets.items():
-            store.set(spec.name, field_name, value)
-            written.append(field_name)
-        config.add(spec)
-    except BaseException:
-        for field_name in written:
-            with contextlib.suppress(CredentialError):
-                store.delete(spec.name, field_name)
-        raise
+    # the same code path as the window's connection dialog: validation, keyring, then the config
+    spec = save_connection(config, store, spec, secrets)
     ctx.out.write(
         f"added {venue.value} connection {spec.name!r} ({spec.base_url}); "
         f"{len(secrets)} secret(s) stored in the {store.description}\n"
@@ -263,12 +249,9 @@ def cmd_connections_list(ctx: Context) -> int:
 
 
 def cmd_connections_remove(ctx: Context) -> int:
-    config = ConfigStore()
-    spec = config.get(ctx.args.name)
-    store = ctx.credentials()
-    for field_name in FIELDS[spec.venue].secrets:
-        store.delete(spec.name, field_name)
-    config.remove(spec.name)
+    from .service.connections import delete_connection
+
+    spec = delete_connection(ConfigStore(), ctx.credentials(), ctx.args.name)
     ctx.out.write(f"removed connection {spec.name!r} and its stored secrets\n")
     return EXIT_OK
 
@@ -383,7 +366,8 @@ def _audit_query(a: argparse.Namespace) -> AuditQuery:
         except ValueError as exc:
             raise UsageError(f"--order: {exc}") from None
     return AuditQuery(since=since, connection=a.connection or "", order=order, outcome=a.outcome or "",
-                      text=a.text or "", limit=max(0, a.limit or 0))
+                      text=a.text or "", limit=max(0, a.limit or 0), account=a.account or "",
+                      order_id=(a.order_id or "").strip(), kind=a.kind or "")
 
 
 def _read_audit(query: AuditQuery) -> tuple[list[AuditRecord], int]:
@@ -575,7 +559,10 @@ def build_parser() -> argparse.ArgumentParser:
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument("--since", metavar="DURATION", help="only the last DURATION (90s, 15m, 2h, 7d, 1w)")
     filters.add_argument("--order", metavar="KEY", help="one order: connection/account/order_id")
+    filters.add_argument("--order-id", metavar="ID", help="orders with this id at the venue (any account)")
     filters.add_argument("--connection", metavar="NAME")
+    filters.add_argument("--account", metavar="ID", help="one account (its id at the venue)")
+    filters.add_argument("--kind", choices=("cancel", "response"), help="only cancel steps, or only venue answers")
     filters.add_argument("--outcome", choices=[*(o.value for o in CancelOutcome), IN_FLIGHT],
                          help="only the cancel steps of attempts that ended so (or are still in flight)")
     filters.add_argument("--text", help="only records containing TEXT (any field, case-insensitive)")

@@ -41,6 +41,8 @@ ResponseListener = Callable[[VenueResponse], None]
 
 # How long a cancel waits for its start to be on disk before going on the wire anyway.
 AUDIT_DURABLE_TIMEOUT_S = 2.0
+# How long a replaced connection's adapter stays open for reads that began before the change.
+RETIRE_GRACE_S = 30.0
 
 
 def required_secrets_missing(spec: ConnectionSpec, secrets: Mapping[str, str]) -> list[str]:
@@ -127,6 +129,8 @@ class BlotterService:
         # accounts the venue itself reports as read-only (AutoShares AccessType, SnapTrade "read" authorizations)
         self._read_only_accounts: set[tuple[str, str]] = set()
         self._response_listeners: list[ResponseListener] = []
+        self._writes: set[asyncio.Task[None]] = set()  # rotated tokens on their way to the store
+        self._retiring: set[asyncio.Task[None]] = set()  # replaced adapters, closed once idle
         self.audit = audit
         self.coordinator = CancelCoordinator(
             _LazyAdapters(self), reconcile_timeout_s=reconcile_timeout_s, is_read_only=self.is_key_read_only,
@@ -175,10 +179,85 @@ class BlotterService:
                     f"connection {name!r} has no {', '.join(missing)} stored in the {self.credentials.description}"
                 )
             transport = self._transport_for(spec) if self._transport_for else None
-            adapter = create_adapter(spec, secrets, transport=transport, code_prompt=self._code_prompt)
+            adapter = create_adapter(spec, secrets, transport=transport, code_prompt=self._prompt_for(spec))
             adapter.add_listener(functools.partial(self._on_response, name))
+            on_tokens = getattr(adapter, "on_tokens", None)
+            if on_tokens is not None:  # tanX with pasted tokens: keep the rotated pair
+                on_tokens(functools.partial(self._tokens_rotated, name))
             self._adapters[name] = adapter
         return adapter
+
+    def _prompt_for(self, spec: ConnectionSpec) -> CodePrompt | None:
+        """The code prompt, told which connection asks (a trader may have several logins)."""
+        ask = self._code_prompt
+        if ask is None:
+            return None
+
+        async def prompt(words: str) -> str:
+            return await ask(f"Connection {spec.name!r} ({spec.venue.value}): {words}")
+
+        return prompt
+
+    # ------------------------------------------------------------------ connections at run time
+    def set_connection(self, spec: ConnectionSpec) -> None:
+        """Add a connection, or replace one whose options or secrets changed, while running.
+
+        New work uses a fresh adapter (secrets read again from the store). The previous adapter is not
+        closed under work in flight: it finishes the cancels it carries, then closes.
+        """
+        self.specs[spec.name] = spec
+        self.health.setdefault(spec.name, ConnectionHealth())
+        self._retire(spec.name)
+
+    def remove_connection(self, name: str) -> None:
+        """Forget a connection; cancels already running on it still finish (and are recorded)."""
+        self.spec(name)
+        del self.specs[name]
+        self.health.pop(name, None)
+        self._read_only_accounts = {pair for pair in self._read_only_accounts if pair[0] != name}
+        self._retire(name)
+
+    def _retire(self, name: str) -> None:
+        adapter = self._adapters.pop(name, None)
+        if adapter is not None:
+            _keep(self._retiring, asyncio.get_running_loop().create_task(self._close_when_idle(name, adapter)))
+
+    async def _close_when_idle(self, name: str, adapter: VenueAdapter) -> None:
+        try:
+            while any(key.connection == name for key in self.coordinator.in_flight_keys):
+                settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+                def on_event(_event: CancelEvent, fut: asyncio.Future[None] = settled) -> None:
+                    if not fut.done():
+                        fut.set_result(None)
+
+                unsubscribe = self.coordinator.subscribe(on_event)
+                try:
+                    await settled
+                finally:
+                    unsubscribe()
+            # a refresh read that began before the change may still be on the wire
+            await asyncio.sleep(RETIRE_GRACE_S)
+        finally:
+            await adapter.aclose()
+
+    def _tokens_rotated(self, name: str, tokens: Mapping[str, str]) -> None:
+        if self.audit is not None:
+            self.audit.add_secrets(tokens.values())
+        _keep(self._writes, asyncio.get_running_loop().create_task(self._store_tokens(name, dict(tokens))))
+
+    async def _store_tokens(self, name: str, tokens: dict[str, str]) -> None:
+        def write() -> None:
+            if name not in self.specs:
+                return  # removed meanwhile: its entries are gone and must stay gone
+            for field_name, value in tokens.items():
+                self.credentials.set(name, field_name, value)
+
+        try:
+            await asyncio.to_thread(write)
+        except CredentialError as exc:
+            log.warning("connection %s: the refreshed tokens could not be stored (%s); paste new tokens "
+                        "after a restart", name, exc)
 
     def add_response_listener(self, listener: ResponseListener) -> None:
         self._response_listeners.append(listener)
@@ -216,8 +295,16 @@ class BlotterService:
             self._learn_accounts(accounts)
             if flt.account:
                 accounts = [a for a in accounts if a.account_id == flt.account]
-            per_account = await asyncio.gather(*(adapter.list_open_orders(a.account_id) for a in accounts))
-            return accounts, [o for orders in per_account for o in orders if flt.matches(o)]
+            # Every account's read finishes before the connection's result is decided: a failure must not
+            # leave the other reads running on their own (orphaned tasks, requests nobody waits for).
+            per_account = await asyncio.gather(
+                *(adapter.list_open_orders(a.account_id) for a in accounts), return_exceptions=True
+            )
+            for outcome in per_account:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            return accounts, [o for orders in per_account if isinstance(orders, list) for o in orders
+                              if flt.matches(o)]
 
         results = await self._fan_out(self._names(flt.connection), one)
         ok = [r for r in results.values() if isinstance(r, tuple)]
@@ -306,6 +393,9 @@ class BlotterService:
 
     async def aclose(self) -> None:
         await self.coordinator.aclose()
+        for task in self._retiring:
+            task.cancel()  # no cancel is left to wait for: the retired adapters close now
+        await asyncio.gather(*self._writes, *self._retiring, return_exceptions=True)
         await asyncio.gather(*(a.aclose() for a in self._adapters.values()), return_exceptions=True)
         self._adapters.clear()
 
@@ -332,6 +422,11 @@ class _LazyAdapters(Mapping[str, VenueAdapter]):
 
     def __len__(self) -> int:
         return len(self._service.specs)
+
+
+def _keep(tasks: set[asyncio.Task[None]], task: asyncio.Task[None]) -> None:
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 def _failures(results: Mapping[str, Any]) -> list[ConnectionFailure]:

@@ -12,6 +12,8 @@ import asyncio
 import logging
 import os
 import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ from .. import __version__
 from ..core import BlotterError, ConnectionSpec
 from ..resources import APP_ICON, app_icon_pngs, icon_path
 from ..service import BlotterService
+from ..store.audit import AuditStore
+from ..store.config import ConfigStore
 from ..store.credentials import CredentialStore, MemoryCredentialStore
 from .main_window import MainWindow
 from .theme import app_font
@@ -72,35 +76,94 @@ def run_gui(args: argparse.Namespace) -> int:
     return int(qasync.run(main(app, args)))
 
 
-async def load_saved_connections() -> tuple[list[ConnectionSpec], CredentialStore, list[str]]:
-    """Connections from the config file and their secrets from the keyring, read off the GUI thread."""
-    from ..store.config import ConfigStore
-    from ..store.credentials import KeyringCredentialStore, read_secrets
+async def load_saved_connections() -> tuple[list[ConnectionSpec], CredentialStore, list[str], ConfigStore | None]:
+    """Connections from the config file and their secrets from the keyring, read off the GUI thread.
+
+    The secrets are kept in a ``CachedCredentialStore``: the service reads them from memory, and the
+    connection manager writes through it to the keyring (or, if the trader chooses, to memory only).
+    """
+    from ..store.credentials import CachedCredentialStore, KeyringCredentialStore
     from ..venues.registry import FIELDS
 
     notes: list[str] = []
 
-    def load() -> tuple[list[ConnectionSpec], MemoryCredentialStore]:
-        specs = list(ConfigStore())
-        memory = MemoryCredentialStore()
+    def load() -> tuple[list[ConnectionSpec], CachedCredentialStore, ConfigStore]:
+        config = ConfigStore()
+        specs = list(config)
+        store = CachedCredentialStore(KeyringCredentialStore())
         if not specs:
-            notes.append("no connections configured: add one with 'blotter connections add'")
-            return specs, memory
+            notes.append("no connections configured: add one with File → Connections… "
+                         "(or 'blotter connections add')")
+            return specs, store, config
         try:
-            keyring_store = KeyringCredentialStore()
             for spec in specs:
-                for name, value in read_secrets(keyring_store, spec.name, FIELDS[spec.venue].secrets).items():
-                    memory.set(spec.name, name, value)
+                store.load(spec.name, FIELDS[spec.venue].secrets)
         except BlotterError as exc:
             notes.append(str(exc))
-        return specs, memory
+        return specs, store, config
 
     try:
-        specs, memory = await asyncio.to_thread(load)
+        specs, store, config = await asyncio.to_thread(load)
     except BlotterError as exc:
-        return [], MemoryCredentialStore(), [str(exc)]
-    memory.description = "OS keyring (read at start-up)"
-    return specs, memory, notes
+        return [], MemoryCredentialStore(), [str(exc)], None
+    return specs, store, notes, config
+
+
+async def open_audit_store(demo: bool = False) -> tuple[AuditStore | None, str, Callable[[], None]]:
+    """This session's audit trail, opened off the GUI thread (opening migrates and applies retention).
+
+    The window records into the data dir's trail (``BLOTTER_HOME`` moves it), the one ``blotter log``
+    reads. ``--demo`` records into a throw-away trail in a temporary directory instead: simulated venues
+    must not mix into the real trail, nor leave cancels for the next real start to settle; support can
+    inspect and export the demo session from View → Audit trail while it runs. Returns the store (None
+    if it cannot be opened: the window runs without a trail and says so), a note, and a clean-up.
+    """
+    from ..store.audit import DEFAULT_RETENTION_DAYS, AuditError, AuditStore
+    from ..store.config import ConfigStore
+
+    def open_store() -> tuple[AuditStore, Callable[[], None], str]:
+        if demo:
+            temp = tempfile.TemporaryDirectory(prefix="blotter-demo-audit-")
+            try:
+                store = AuditStore(Path(temp.name) / "audit.sqlite3")
+            except BaseException:
+                temp.cleanup()
+                raise
+            return store, temp.cleanup, ("Demo: this session's audit trail lives in a temporary file and is "
+                                         "deleted when Blotter quits (export it to keep it).")
+        try:
+            retention = ConfigStore().audit_retention_days
+        except BlotterError:  # a broken config file is reported at start-up; keep the default here
+            retention = DEFAULT_RETENTION_DAYS
+        return AuditStore(retention_days=retention), lambda: None, ""
+
+    try:
+        store, cleanup, note = await asyncio.to_thread(open_store)
+    except (AuditError, OSError) as exc:
+        return None, f"{exc}: this session's venue answers and cancels are NOT recorded in the audit trail", \
+            lambda: None
+    return store, note, cleanup
+
+
+def _report_ready(window: MainWindow) -> None:
+    """With ``BLOTTER_BENCH_READY_FILE`` set, write ``time.time()`` and the RSS there once the orders table
+    first has rows (tests/benchmarks measures cold start with it; nothing else reads it)."""
+    path = os.environ.get("BLOTTER_BENCH_READY_FILE")
+    if not path:
+        return
+    import json
+    import time
+
+    def check() -> None:
+        if window.orders_proxy.rowCount() > 0:
+            window.orders_model.flushed.disconnect(check)
+            window.orders_view.viewport().repaint()
+            rss = next((line.split()[1] for line in Path("/proc/self/status").read_text().splitlines()
+                        if line.startswith("VmRSS:")), "0")
+            Path(path).write_text(json.dumps({"at": time.time(), "rows": window.orders_proxy.rowCount(),
+                                              "rss_kb": int(rss)}))
+
+    window.orders_model.flushed.connect(check)
 
 
 async def main(
@@ -113,8 +176,12 @@ async def main(
     from ..cli import log_response
 
     notes: list[str] = []
+    config: ConfigStore | None = None
     if specs is None or store is None:
-        specs, store, notes = await load_saved_connections()
+        specs, store, notes, config = await load_saved_connections()
+    # read-only: --read-only (cannot be lifted in this session) or the app-wide setting in the config
+    read_only_flag = bool(getattr(args, "read_only", False))
+    read_only = read_only_flag or (config is not None and config.read_only)
     screenshot = getattr(args, "screenshot", None)
     reconcile_s = 30.0
     if screenshot:
@@ -124,17 +191,29 @@ async def main(
     from .dialogs.verification import VerificationPrompt
 
     prompt = VerificationPrompt()
-    service = BlotterService(specs, store, read_only=bool(getattr(args, "read_only", False)),
-                             reconcile_timeout_s=reconcile_s, code_prompt=prompt)
+    demo = bool(getattr(args, "demo", False))
+    audit, audit_note, audit_cleanup = await open_audit_store(demo)
+    service = BlotterService(specs, store, read_only=read_only,
+                             reconcile_timeout_s=reconcile_s, code_prompt=prompt, audit=audit)
     service.add_response_listener(log_response)
-    window = MainWindow(service, read_only=bool(getattr(args, "read_only", False)))
+    window = MainWindow(service, read_only=read_only)
+    window.config_store = config
+    window.read_only_locked = read_only_flag
+    window.update_empty_hint()
+    window._update_read_only_badge()
     prompt.parent = window
     for note in notes:
         window.status_model.add_note("", "", "start-up", note)
+    if audit is None:
+        window.status_model.add_note("", "", "audit", audit_note)
+    window.support.audit_view.show_message(audit_note, error=audit is None)
     if not screenshot:
         window.restore_window_layout()
     window.show()
     window.start()
+    _report_ready(window)  # BLOTTER_BENCH_READY_FILE: the cold-start benchmark's finish line
+    # cancels an earlier run left in flight: re-read at the venue, their one final outcome recorded and shown
+    window.tasks.spawn(window.support.recover_interrupted(), name="settle interrupted cancels")
     try:
         if screenshot:
             from .demo_script import run_screenshot
@@ -148,4 +227,7 @@ async def main(
     finally:
         await window.aclose()
         await service.aclose()
+        if audit is not None:
+            await audit.aclose()
+        audit_cleanup()
         window.deleteLater()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QSizePolicy,
+    QStackedWidget,
     QToolBar,
     QWidget,
 )
@@ -44,16 +45,20 @@ from ..core import (
 )
 from ..service import BlotterService, CancelEvent, CancelPhase
 from ..service.refresh import RefreshEvent, RefreshPhase, RefreshScheduler
+from ..store.config import ConfigStore
 from .dialogs.confirm_cancel import ConfirmCancelDialog
+from .dialogs.connections import ConnectionsDialog
 from .dialogs.details import OrderDetailDialog, StatusDetailDialog
 from .dialogs.kill_switch import KillSwitchDialog, PreviewLine
 from .dialogs.settings import SettingsDialog
+from .live_connections import EmptyAccountsHint, apply_removed, apply_saved
 from .models.accounts import AccountsModel, account_label, venue_name
 from .models.columns import COLUMNS, CancelMark, MarkKind
 from .models.orders import OrdersTableModel
 from .models.orders_proxy import OrdersProxyModel
 from .models.status import StatusEntry, StatusModel
 from .settings import UiSettings
+from .support_tools import SupportTools
 from .tasks import TaskSet
 from .theme import Colours, Tone
 from .widgets.accounts_view import AccountsView
@@ -115,6 +120,10 @@ class MainWindow(QMainWindow):
         self.confirm_dialog: ConfirmCancelDialog | None = None
         self.kill_switch_dialog: KillSwitchDialog | None = None
         self.detail_dialog: QWidget | None = None
+        self.connections_dialog: ConnectionsDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.config_store: ConfigStore | None = None  # set by the app; None in the demo (connections fixed)
+        self.read_only_locked = False  # started with --read-only: Settings cannot lift it
 
         # models
         self.orders_model = OrdersTableModel(self)
@@ -126,6 +135,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_views()
+        self.support = SupportTools(self)  # audit view, copy for support ticket, account inspector
         self._build_toolbar()
         self._build_menus()
         self._build_status_bar()
@@ -180,6 +190,9 @@ class MainWindow(QMainWindow):
         self.action_all_accounts = self._action(
             "actionAllAccounts", "All accounts", self.show_all_accounts, None, "Show the orders of every account")
         self.action_settings = self._action("actionSettings", "Settings…", self.open_settings, "Ctrl+,")
+        self.action_connections = self._action(
+            "actionConnections", "Connections…", self.open_connections, "Ctrl+Shift+O",
+            "Add, edit, test and remove venue connections")
         self.action_restore_layout = self._action(
             "actionRestoreLayout", "Restore default layout", self._restore_layout)
         self.action_detail = self._action("actionOrderDetail", "Order details…", self.open_order_detail)
@@ -208,7 +221,13 @@ class MainWindow(QMainWindow):
         self.accounts_view.scopeChanged.connect(self._on_scope_changed)
         self.accounts_dock = QDockWidget("Accounts", self)
         self.accounts_dock.setObjectName("accountsDock")
-        self.accounts_dock.setWidget(self.accounts_view)
+        self.empty_hint = EmptyAccountsHint(self)
+        self.empty_hint.addRequested.connect(self.add_first_connection)
+        self.accounts_stack = QStackedWidget(self)
+        self.accounts_stack.addWidget(self.accounts_view)
+        self.accounts_stack.addWidget(self.empty_hint)
+        self.accounts_dock.setWidget(self.accounts_stack)
+        self.update_empty_hint()
         self.accounts_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                        | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.accounts_dock)
@@ -262,7 +281,8 @@ class MainWindow(QMainWindow):
         self.read_only_badge.setObjectName("readOnlyBadge")
         self.read_only_badge.setStyleSheet(
             "QLabel { color: white; background: #7a4d00; border-radius: 3px; padding: 3px 8px; font-weight: bold; }")
-        bar.addWidget(self.read_only_badge)
+        # a toolbar shows or hides its widgets through their actions (QWidget.hide() alone has no effect)
+        self.read_only_badge_action = bar.addWidget(self.read_only_badge)
         self.addToolBar(bar)
         self.toolbar = bar
         self._update_scope_label()
@@ -270,6 +290,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
+        file_menu.addAction(self.action_connections)
         file_menu.addAction(self.action_settings)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
@@ -286,6 +307,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.accounts_dock.toggleViewAction())
         view.addAction(self.status_dock.toggleViewAction())
+        view.addAction(self.support.action_audit_view)
         help_menu = menus.addMenu("&Help")
         about = QAction("&About Blotter", self)
         about.setObjectName("actionAbout")
@@ -766,10 +788,53 @@ class MainWindow(QMainWindow):
         self.detail_dialog = dialog
         dialog.show()
 
-    def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self)
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self, read_only=self.read_only, read_only_locked=self.read_only_locked)
         dialog.applied.connect(self._settings_applied)
+        dialog.readOnlyChanged.connect(self.set_read_only)
+        self.settings_dialog = dialog
         dialog.show()
+        return dialog
+
+    def set_read_only(self, read_only: bool) -> None:
+        """The whole app read-only (the support role) or not; kept in the config so the CLI obeys too."""
+        if self.read_only_locked and not read_only:
+            return
+        self.read_only = self.service.read_only = bool(read_only)
+        if self.config_store is not None:
+            self.config_store.set_read_only(self.read_only)
+        self.statusBar().showMessage(
+            "Read-only: every cancel action is disabled" if self.read_only else "Read-only lifted: cancelling is "
+            "enabled (read-only connections and accounts stay read-only)", 8000)
+        self._update_read_only_badge()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ connections
+    def open_connections(self) -> ConnectionsDialog | None:
+        """The connection manager (non-modal); its changes apply to the running window."""
+        if self.config_store is None:
+            self.statusBar().showMessage("Demo mode: the demo venues' connections cannot be changed", 5000)
+            return None
+        if self.connections_dialog is not None:
+            self.connections_dialog.raise_()
+            self.connections_dialog.activateWindow()
+            return self.connections_dialog
+        dialog = ConnectionsDialog(self.config_store, self.service.credentials, self)
+        dialog.connectionSaved.connect(lambda spec: apply_saved(self, spec))
+        dialog.connectionRemoved.connect(lambda name: self.tasks.spawn(apply_removed(self, name)))
+        dialog.destroyed.connect(lambda *_: setattr(self, "connections_dialog", None))
+        self.connections_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def add_first_connection(self) -> None:
+        dialog = self.open_connections()
+        if dialog is not None:
+            dialog.add_connection()
+
+    def update_empty_hint(self) -> None:
+        empty = not self.service.specs and self.config_store is not None
+        self.accounts_stack.setCurrentWidget(self.empty_hint if empty else self.accounts_view)
 
     def _settings_applied(self) -> None:
         self.scheduler.interval_s = self.settings.refresh_interval_s
@@ -795,6 +860,8 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.action_detail)
         menu.addAction(self.action_copy)
+        menu.addAction(self.support.action_support_ticket)
+        menu.addAction(self.support.action_order_audit)
         menu.popup(self.orders_view.viewport().mapToGlobal(pos))
 
     # ------------------------------------------------------------------ enabling
@@ -802,10 +869,14 @@ class MainWindow(QMainWindow):
         self.accounts_model.set_counts(self.orders_model.counts())
 
     def _update_read_only_badge(self) -> None:
+        for name in self.service.specs:
+            self.accounts_model.set_read_only(name, self.service.is_read_only(name))
         if self.read_only:
             self.read_only_badge.setText("READ-ONLY")
-            self.read_only_badge.setToolTip("Started with --read-only: every cancel action is disabled")
-            self.read_only_badge.show()
+            self.read_only_badge.setToolTip(
+                "Started with --read-only: every cancel action is disabled" if self.read_only_locked else
+                "Read-only mode (File → Settings): every cancel action is disabled")
+            self.read_only_badge_action.setVisible(True)
             return
         names = sorted(n for n in self.service.specs if self.service.is_read_only(n))
         accounts = [a for n in self.service.specs for a in self.accounts_model.accounts(n) if a.read_only]
@@ -814,9 +885,9 @@ class MainWindow(QMainWindow):
             what = ", ".join(names) if names and not accounts else f"{len(bits)} account(s)"
             self.read_only_badge.setText(f"READ-ONLY: {what}")
             self.read_only_badge.setToolTip("No cancel is sent for:\n" + "\n".join(bits))
-            self.read_only_badge.show()
+            self.read_only_badge_action.setVisible(True)
         else:
-            self.read_only_badge.hide()
+            self.read_only_badge_action.setVisible(False)
 
     def _update_actions(self, *_args: object) -> None:
         if self.read_only:
