@@ -328,8 +328,8 @@ class OrdersProxyModel(QAbstractProxyModel):
         values compare much faster than tuples, and the rows are read sequentially.
         """
         rows = self.source._rows
-        col = self._sort_column
-        values = [r.sort_value(col) for r in rows]
+        key = COLUMNS[self._sort_column].key  # not ``OrderRow.sort_value``: its per-row cache costs more here
+        values = [key(r) for r in rows]
         uids = [r.uid for r in rows]
         self._order = [uids[i] for i in sorted(range(len(rows)), key=values.__getitem__)]
 
@@ -349,6 +349,11 @@ class OrdersProxyModel(QAbstractProxyModel):
     def _transition(self, new_map: list[int]) -> None:
         """Change the shown orders from ``_map`` to ``new_map`` (ascending) with proper signals."""
         if self._map == new_map:
+            return
+        if not self._map:  # nothing shown yet (a first load): insert every row in place, no layout change
+            self.beginInsertRows(QModelIndex(), 0, len(new_map) - 1)
+            self._map = new_map
+            self.endInsertRows()
             return
         new_set = set(new_map)
         view = self._view()
@@ -457,11 +462,13 @@ class OrdersProxyModel(QAbstractProxyModel):
         if parent.isValid():
             return
         src = self.source
-        new = [src.row_at(r) for r in range(first, last + 1)]
+        new = src._rows[first:last + 1]
         accept = self._predicate()
         if len(new) > _FEW:
-            self._order.extend(r.uid for r in new)
             self._sort_all()
+            if accept is None:  # no filter: every order is shown, in sort order
+                self._transition(list(self._order))
+                return
             shown = set(self._map)
             shown.update(self._filtered(r.uid for r in new))
             self._transition([k for k in self._order if k in shown])
