@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -25,6 +24,7 @@ from PySide6.QtCore import (
 from ...core import CancelOutcome, CancelResult, OrderKey, VenueResponse
 from ...service import CancelEvent, CancelPhase
 from ..theme import Colours, Tone
+from .records import RecordTableModel
 
 
 class OutcomeKind(StrEnum):
@@ -140,8 +140,10 @@ def result_kind(result: CancelResult) -> tuple[OutcomeKind, str]:
     return kind, OUTCOME_LABELS[kind]
 
 
-class StatusModel(QAbstractTableModel):
+class StatusModel(RecordTableModel):
     """Newest first; at most ``capacity`` rows (the oldest leave)."""
+
+    columns = STATUS_COLUMNS
 
     def __init__(self, parent: QObject | None = None, *, capacity: int = 1000) -> None:
         super().__init__(parent)
@@ -153,23 +155,8 @@ class StatusModel(QAbstractTableModel):
         self.max_responses = 12  # raw answers kept per cancel row (the request, then re-reads)
 
     # ------------------------------------------------------------------ Qt model API
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(STATUS_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(STATUS_COLUMNS):
-            return STATUS_COLUMNS[section].header
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+    def row_count(self) -> int:
+        return len(self._items)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._items):

@@ -22,12 +22,10 @@ from pathlib import Path
 from PySide6.QtCore import QDateTime, QPoint, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
@@ -41,6 +39,7 @@ from ...core import CancelOutcome, OrderKey
 from ...store.audit import IN_FLIGHT, AuditError, AuditQuery, AuditRecord, AuditStore, write_csv, write_jsonl
 from ..models.audit import AUDIT_COLUMNS, AuditTableModel, RecordRole, display
 from ..tasks import TaskSet
+from .record_table import set_up_record_table
 
 VIEW_LIMIT = 5000  # newest records shown; the CLI equivalent carries --limit 5000
 AUTO_REFRESH_MS = 1500
@@ -162,19 +161,7 @@ class AuditView(QWidget):
         self.table = AuditTable(self)
         self.table.setObjectName("auditTable")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for i, column in enumerate(AUDIT_COLUMNS):
-            header.resizeSection(i, column.width)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        set_up_record_table(self.table, (column.width for column in AUDIT_COLUMNS))
         self.table.customContextMenuRequested.connect(self._menu)
         self.copy_action = QAction("Copy rows", self.table)
         self.copy_action.setObjectName("actionCopyAuditRows")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QTableView,
@@ -25,6 +23,7 @@ from ..models.status import (
     StatusFilterProxy,
     StatusModel,
 )
+from .record_table import set_up_record_table
 
 _OUTCOME_CHOICES: list[tuple[str, frozenset[OutcomeKind]]] = [
     ("All outcomes", frozenset()),
@@ -94,19 +93,7 @@ class StatusPane(QWidget):
         self.table = StatusTable(self)
         self.table.setObjectName("statusPane")
         self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for i, column in enumerate(STATUS_COLUMNS):
-            header.resizeSection(i, column.width)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        set_up_record_table(self.table, (column.width for column in STATUS_COLUMNS))
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.doubleClicked.connect(self._open)
         self.table.detailRequested.connect(self._open)
