@@ -126,7 +126,8 @@ class OrderKey:
 
     @classmethod
     def parse(cls, text: str) -> OrderKey:
-        parts = text.strip().split("/")
+        # Connection names and account ids never hold "/"; a venue's order id may (SnapTrade's are free text).
+        parts = text.strip().split("/", 2)
         if len(parts) != 3 or not all(p.strip() for p in parts):
             raise ValueError(f"not an order key (expected connection/account/order_id): {text!r}")
         return cls(*(p.strip() for p in parts))
