@@ -4,7 +4,6 @@ drivers for the connection dialogs."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import QLineEdit, QMessageBox, QWidget
 
 from blotter.core import Venue
 from blotter.sim.demo import demo_connections, demo_scenario
+from scenario_support import plain_and_small
 
 TWO_FACTOR_USER = "two.factor"
 TWO_FACTOR_PASSWORD = "2fa-password-Kq7w"
@@ -24,19 +24,7 @@ TWO_FACTOR_CODE = "731942"
 def small_scenario(per_account: int = 3, seed: int = 7) -> dict[str, Any]:
     """The demo scenario, few orders per account, every cancel plain, plus a 2FA AutoShares user who
     owns account 6304. Read-only accounts stay read-only."""
-    out = copy.deepcopy(demo_scenario(seed))
-    for venue in ("autoshares", "snaptrade", "tanx"):
-        section = out[venue]
-        section["latency_ms"] = 0
-        kept: dict[Any, int] = {}
-        orders = []
-        for order in section["orders"]:
-            order.pop("cancel", None)
-            owner = order.get("account_id", order.get("wallet"))
-            kept[owner] = kept.get(owner, 0) + 1
-            if kept[owner] <= per_account:
-                orders.append(order)
-        section["orders"] = orders
+    out = plain_and_small(demo_scenario(seed), per_account)
     out["autoshares"]["users"].append({
         "user_id": 7200, "username": TWO_FACTOR_USER, "password": TWO_FACTOR_PASSWORD,
         "two_factor_code": TWO_FACTOR_CODE, "first_name": "Tove", "last_name": "Factor", "accounts": [6304],

@@ -121,21 +121,9 @@ def order_factory() -> Callable[..., Order]:
 # ---------------------------------------------------------------------- the window against the simulators
 def tame(scenario: dict[str, Any], per_account: int = 4) -> dict[str, Any]:
     """The demo scenario with every cancel succeeding, no read-only account, few orders, no latency."""
-    import copy
+    from scenario_support import plain_and_small
 
-    out = copy.deepcopy(scenario)
-    for venue in ("autoshares", "snaptrade", "tanx"):
-        section = out[venue]
-        section["latency_ms"] = 0
-        kept: dict[Any, int] = {}
-        orders = []
-        for order in section["orders"]:
-            order.pop("cancel", None)
-            owner = order.get("account_id", order.get("wallet"))
-            kept[owner] = kept.get(owner, 0) + 1
-            if kept[owner] <= per_account:
-                orders.append(order)
-        section["orders"] = orders
+    out = plain_and_small(scenario, per_account)
     for account in out["autoshares"]["accounts"]:
         account["access_type"] = "Full"
     for account in out["snaptrade"]["accounts"]:
