@@ -40,3 +40,24 @@ def test_body_that_is_not_json_and_huge_bodies() -> None:
 def test_short_values_are_not_used_as_patterns() -> None:
     r = Redactor(["abc"])
     assert r.text("abcdef") == "abcdef"
+
+
+def test_json_bodies_are_masked_by_value_in_keys_values_and_escaped_forms() -> None:
+    quoted, backslashed = 'pa"ss-word-1', "C:\\keys\\wallet-9"
+    r = Redactor(["s3cret-app-key", quoted, backslashed, "ünïcode-secret"])
+    page = {
+        "Items": [{"Id": i, "Comment": f"echo s3cret-app-key #{i}", "Note": f"Bearer tok{i}en", "Jwt": JWT}
+                  for i in range(3)],
+        "ModelState": {"s3cret-app-key": ["invalid"], "Password": ["required"]},
+        "echo": [quoted, backslashed, "ünïcode-secret", f"key {KEY}"],
+        "nested": {"refresh_token": "plain-r", "deeper": [{"user_secret": "plain-u", "kept": "visible"}]},
+    }
+    out = r.body(json.dumps(page, ensure_ascii=False))
+    parsed = json.loads(out)  # still JSON
+    for secret in ("s3cret-app-key", quoted, backslashed, "ünïcode-secret", JWT, KEY, "tok0en", "plain-r",
+                   "plain-u"):
+        assert secret not in out and json.dumps(secret)[1:-1] not in out, secret
+    assert parsed["nested"]["deeper"][0]["kept"] == "visible" and parsed["Items"][2]["Id"] == 2
+    assert parsed["echo"][:3] == [MASK, MASK, MASK]
+    # the same, ASCII-escaped as a venue may send it
+    assert "ünïcode-secret" not in r.body(json.dumps(page)) and "\\u00fcn\\u00efcode" not in r.body(json.dumps(page))
