@@ -167,7 +167,7 @@ async def test_accounts_carry_number_institution_balance_and_read_only(env: Any)
     assert questrade.raw["balance"]["total"] == {"amount": 15363.23, "currency": "CAD"}
     assert accounts[A2].name == "Alpaca 912345678"  # SnapTrade may send a null name
     assert [accounts[a].read_only for a in (A1, A2, RO)] == [False, False, True]
-    assert [r.path for r in sim.requests] == ["/accounts", "/authorizations"]
+    assert sorted(r.path for r in sim.requests) == ["/accounts", "/authorizations"]  # read concurrently
 
 
 async def test_account_details_is_the_account_json(env: Any) -> None:
@@ -324,7 +324,7 @@ async def test_bad_user_secret_is_an_auth_error(env: Any) -> None:
     sim, make, _ = env
     with pytest.raises(AuthError, match="Invalid userID or userSecret provided"):
         await make(secret="wrong-secret").list_accounts()
-    assert len(sim.requests) == 1
+    assert [r.status for r in sim.requests] == [401, 401]  # its two reads go at once; neither is retried
 
 
 async def test_login_checks_credentials_once(env: Any) -> None:
@@ -371,10 +371,126 @@ async def test_no_secret_reaches_a_venue_response(env: Any) -> None:
         await make(key="wrong-key").list_accounts()
     signatures = [r.headers["signature"] for r in sim.requests]
     forbidden = [KEY, SECRET, quote(SECRET), quote(SECRET, safe=""), "us/3cr", *signatures]
-    assert len(responses) == len(sim.requests) == 8
+    assert len(responses) == len(sim.requests) == 9  # list_accounts: two reads, also with the wrong key
     for response in responses:
         text = "\n".join([response.request, response.raw_body, response.message])
         for value in forbidden:
             assert value not in text, (value, response.action)
     assert "userSecret=***" in responses[0].request
     assert "signature: ***" in responses[0].request.lower()
+
+
+# ---------------------------------------------------------------------- batched re-reads (get_orders)
+A3 = "3c8d0e2f-4a5b-4c6d-9e7f-8091a2b3c4d5"  # a connection served from SnapTrade's cache ("delayed")
+
+
+def batch_scenario() -> dict[str, Any]:
+    section = scenario()
+    section["accounts"].append(
+        {"id": A3, "brokerage_authorization": "4d9e1f30-5b6c-4d7e-8f90-a1b2c3d4e5f6", "name": "Daily",
+         "number": "D-1", "institution_name": "Wealthsimple", "balance": {"amount": 5, "currency": "CAD"},
+         "data_freshness": "delayed"})
+    section["users"][0]["accounts"].append(A3)
+    section["orders"] += [
+        order("5012", time_placed=-120 * DAY, via_snaptrade=False),  # beyond both the list and the detail
+        order("8001", account=A3), order("8002", account=A3, status="EXECUTED"),
+    ]
+    return section
+
+
+@pytest.fixture
+async def batch_env(serve: Any) -> AsyncIterator[tuple[SnapTradeSim, SnapTradeAdapter, SnapTradeAdapter]]:
+    """Two adapters on one simulator: ``listed`` has read the accounts (knows their freshness), ``fresh`` not."""
+    sims, urls = serve({"snaptrade": batch_scenario()})
+    spec = ConnectionSpec(name="st-test", venue=Venue.SNAPTRADE, base_url=urls["snaptrade"],
+                          options={"client_id": CID, "user_id": UID}, timeout_s=5.0)
+    listed = SnapTradeAdapter(spec, {"consumer_key": KEY, "user_secret": SECRET})
+    fresh = SnapTradeAdapter(spec, {"consumer_key": KEY, "user_secret": SECRET})
+    await listed.list_accounts()
+    yield sims["snaptrade"], listed, fresh
+    await listed.aclose()
+    await fresh.aclose()
+
+
+async def test_get_orders_answers_each_id_as_get_order_does_with_one_list_read(batch_env: Any) -> None:
+    sim, adapter, _ = batch_env
+    ids = ["5001", "5004", "5009", "5010", "5011", "5012", "nope", "5001"]
+    before = len(sim.requests)
+    batch = await adapter.get_orders(A1, ids)
+    sent = sim.requests[before:]
+    # One list read (every state, the widest window); the detail endpoint only for what it does not hold:
+    # 5010 (placed through SnapTrade 120 days ago), 5012 (placed elsewhere 120 days ago) and "nope".
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in sent] == [
+        ("GET", "orders"), ("POST", "details"), ("POST", "details"), ("POST", "details")]
+    assert "state=all&days=90" in sent[0].query
+    assert set(batch) == {"5001", "5004", "5009", "5010", "5011"}
+    for oid in ids:  # exactly what get_order says, order by order
+        try:
+            single = await adapter.get_order(A1, oid)
+        except NotFoundError:
+            assert oid not in batch
+            continue
+        assert batch[oid] == single
+    assert batch["5004"].status is OrderStatus.FILLED
+    assert batch["5011"].status is OrderStatus.PENDING_CANCEL
+    assert batch["5010"].order_id == "5010"
+
+
+async def test_a_cached_connection_is_never_batched_and_reads_each_order_in_real_time(batch_env: Any) -> None:
+    sim, adapter, _ = batch_env
+    assert adapter.batch_reads(A1, 5) and not adapter.batch_reads(A1, 4)  # more than 4 in flight
+    assert not adapter.batch_reads(A3, 100)  # data_freshness_mode.snaptrade == "delayed"
+    before = len(sim.requests)
+    batch = await adapter.get_orders(A3, ["8001", "8002", "nope"])
+    sent = sim.requests[before:]
+    # get_order each: the real-time detail endpoint; the list only as its fallback for the unknown id.
+    assert [r.path.rsplit("/", 1)[-1] for r in sent] == ["details", "details", "details", "orders"]
+    assert (batch["8001"].status, batch["8002"].status) == (OrderStatus.OPEN, OrderStatus.FILLED)
+    assert "nope" not in batch
+
+
+async def test_freshness_unknown_until_the_accounts_are_read(batch_env: Any) -> None:
+    _, _, fresh = batch_env
+    assert not fresh.batch_reads(A1, 100)
+    await fresh.list_accounts()
+    assert fresh.batch_reads(A1, 100) and fresh.batch_reads(A2, 100) and not fresh.batch_reads(A3, 100)
+
+
+# ---------------------------------------------------------------------- the venue's request budget
+def test_request_budget_never_lets_a_window_hold_more_than_its_limit() -> None:
+    from blotter.venues.snaptrade import RequestBudget
+
+    budget = RequestBudget(limit=5, window_s=1.0)
+    waits = [budget.reserve() for _ in range(12)]
+    assert all(w == 0 for w in waits[:5])
+    assert all(0.9 < w <= 1.0 for w in waits[5:10])
+    assert all(1.9 < w <= 2.0 for w in waits[10:])
+    assert RequestBudget().limit == 250 and RequestBudget().window_s == 60.0  # the documented default
+
+
+async def test_connections_of_one_client_id_share_the_venue_budget(serve: Any) -> None:
+    import time
+
+    from blotter.venues import snaptrade as module
+
+    sims, urls = serve({"snaptrade": scenario()})
+    spec = ConnectionSpec(name="a", venue=Venue.SNAPTRADE, base_url=urls["snaptrade"],
+                          options={"client_id": CID, "user_id": UID}, timeout_s=5.0)
+    first = SnapTradeAdapter(spec, {"consumer_key": KEY, "user_secret": SECRET})
+    other = ConnectionSpec(name="b", venue=Venue.SNAPTRADE, base_url=urls["snaptrade"],
+                           options={"client_id": CID, "user_id": UID}, timeout_s=5.0)
+    second = SnapTradeAdapter(other, {"consumer_key": KEY, "user_secret": SECRET})
+    host = urls["snaptrade"].split("://", 1)[1].rstrip("/")
+    module._BUDGETS[(host, CID)] = module.RequestBudget(limit=3, window_s=0.6)
+    try:
+        started = time.monotonic()
+        for adapter in (first, second, first):
+            await adapter.get_order(A1, "5001")
+        assert time.monotonic() - started < 0.5  # three requests: within the budget
+        await second.get_order(A1, "5001")  # the fourth waits for the window, whichever connection asks
+        assert time.monotonic() - started >= 0.55
+        assert len(sims["snaptrade"].requests) == 4
+    finally:
+        module._BUDGETS.pop((host, CID), None)
+        await first.aclose()
+        await second.aclose()

@@ -12,9 +12,10 @@ Lifecycle of one attempt (DESIGN.md §2):
 
 A cancel for an order whose attempt is still running sends nothing: the caller gets the same attempt.
 Requests per connection are bounded by the adapter's ``max_concurrency``. Re-reads go through
-``_get_order``: while many cancels of one account are in flight (more than ``BATCH_READS_ABOVE``) and the
-adapter can re-read several orders of an account in one request (``get_orders``), the re-reads waiting at
-the same moment are sent together, so reconciling a thousand cancels costs a few requests against the
+``_get_order``: while many cancels of one account are in flight (more than ``BATCH_READS_ABOVE``, or what
+the adapter's own ``batch_reads(account, in_flight)`` decides when it has one) and the adapter can re-read
+several orders of an account in one request (``get_orders``), the re-reads waiting at the same moment are
+sent together, so reconciling a thousand cancels costs a few requests against the
 venue's rate limit instead of a thousand. Each order's answer is exactly what ``get_order`` would have
 said (an order the venue does not list is not found); a batch of one is an ordinary ``get_order``.
 """
@@ -90,6 +91,10 @@ class BatchOrderReader(Protocol):
     async def get_orders(self, account: str, order_ids: Sequence[str]) -> Mapping[str, Order]:
         """The orders the venue knows among ``order_ids`` (any state); absent ids are not found."""
         ...
+
+    # Optional: ``batch_reads(account, in_flight) -> bool`` overrides the ``BATCH_READS_ABOVE`` rule for that
+    # adapter (SnapTrade: a lower threshold, and only where its order list is real-time).
+
 # Awaited between the SENDING event and the request going on the wire (the audit makes the attempt durable).
 BeforeSend = Callable[[CancelEvent], Awaitable[None]]
 
@@ -364,7 +369,7 @@ class CancelCoordinator:
     async def _get_order(self, adapter: VenueAdapter, key: OrderKey) -> Order:
         """Re-read one order: alone, or batched with the other re-reads of its account waiting now."""
         where = (key.connection, key.account)
-        if self._per_account[where] <= BATCH_READS_ABOVE or not callable(getattr(adapter, "get_orders", None)):
+        if not self._batches_reads(adapter, where):
             async with self._limit(key.connection, adapter):
                 return await adapter.get_order(key.account, key.order_id)
         loop = asyncio.get_running_loop()
@@ -376,6 +381,14 @@ class CancelCoordinator:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return await future
+
+    def _batches_reads(self, adapter: VenueAdapter, where: tuple[str, str]) -> bool:
+        if not callable(getattr(adapter, "get_orders", None)):
+            return False
+        decide = getattr(adapter, "batch_reads", None)
+        if callable(decide):
+            return bool(decide(where[1], self._per_account[where]))
+        return self._per_account[where] > BATCH_READS_ABOVE
 
     async def _read_batches(self, adapter: VenueAdapter, where: tuple[str, str]) -> None:
         """Send the waiting re-reads of one account, up to ``BATCH_READ_MAX`` per request, until none wait.

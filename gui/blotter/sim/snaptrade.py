@@ -25,7 +25,8 @@ Scenario section (JSON)::
     {"clients": [{"client_id", "consumer_key"}],
      "users": [{"user_id", "user_secret", "accounts": [account ids], "client_id"?}],
      "accounts": [{"id", "brokerage_authorization", "name", "number", "institution_name",
-                   "balance": {"amount", "currency"}, "is_paper", "status", "read_only", "raw_type"?}],
+                   "balance": {"amount", "currency"}, "is_paper", "status", "read_only", "raw_type"?,
+                   "data_freshness"?: "realtime" | "delayed"}],
      "orders": [{"brokerage_order_id", "account_id", "symbol", "description", "currency", "exchange",
                  "action", "order_type", "time_in_force", "total_quantity", "filled_quantity",
                  "limit_price", "stop_price", "status", "time_placed", "cancel": CancelSpec,
@@ -173,6 +174,9 @@ class SimAccount:
     read_only: bool
     raw_type: str
     created: float
+    # The connection's data_freshness_mode.snaptrade ("delayed": SnapTrade serves cached data). Reported
+    # only; the simulator's order list stays current either way.
+    data_freshness: str = "realtime"
 
     def record(self) -> dict[str, Any]:
         created = _iso(self.created) or ""
@@ -818,7 +822,7 @@ def _authorization_record(account: SimAccount, n: int) -> dict[str, Any]:
         "meta": {},
         "updated_date": created,
         "is_eligible_for_payout": False,
-        "data_freshness_mode": {"institution": "realtime", "snaptrade": "realtime"},
+        "data_freshness_mode": {"institution": "realtime", "snaptrade": account.data_freshness},
     }
 
 
@@ -887,6 +891,9 @@ def _parse_account(item: Mapping[str, Any], where: str, loaded_at: float) -> Sim
     name = item.get("name")
     if name is not None and not isinstance(name, str):
         raise ValueError(f"snaptrade: {where}.name must be a string or null")
+    freshness = item.get("data_freshness", "realtime")
+    if freshness not in ("realtime", "delayed"):
+        raise ValueError(f"snaptrade: {where}.data_freshness must be realtime or delayed")
     return SimAccount(
         id=account_id,
         brokerage_authorization=_text(item, "brokerage_authorization", where, _uid("auth", account_id)),
@@ -900,6 +907,7 @@ def _parse_account(item: Mapping[str, Any], where: str, loaded_at: float) -> Sim
         read_only=bool(item.get("read_only", False)),
         raw_type=str(item.get("raw_type", "Margin")),
         created=_time(item, "created_date", where, loaded_at, -400 * 86400) or loaded_at,
+        data_freshness=freshness,
     )
 
 

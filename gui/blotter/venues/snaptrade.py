@@ -7,15 +7,40 @@ query string is built here, in the SDK's order and encoding, sent byte for byte 
 
 Note: ``userSecret`` travels in the query string; the shared redaction masks it by name (and by value,
 raw and percent-encoded) in everything we record.
+
+Confirming many cancels (``get_orders``, the coordinator's batched re-reads). SnapTrade has no "these ids"
+read; the account's order list (``GET /accounts/{id}/orders?state=all&days=90``) answers for every order of
+the account in one request. Whether that list is *current* depends on the connection, which says so itself:
+the brokerage authorization's ``data_freshness_mode`` is ``{"institution", "snaptrade"}``, each ``realtime``
+or ``delayed`` (``delayed`` = SnapTrade serves a cache, refreshed daily on some plans; a disabled connection
+also serves its last cache). Decision:
+
+- Batched re-reads only for accounts whose connection we last saw enabled with both modes ``realtime``
+  (learned in ``list_accounts``); anything else (delayed, disabled, unknown, field missing) keeps one
+  ``get_order`` (the detail endpoint, documented as always real-time) per order, as before.
+- The list covers 90 days (``days`` 1-90) and no more; an order it does not list is NOT taken as unknown:
+  it is asked for with the detail endpoint, and only a 404 there means not found — exactly what
+  ``get_order`` answers (detail first, then this same list).
+- Should a connection turn stale unseen, the list can only show an *older* state: a terminal state is
+  final, so it can never claim a cancel that did not happen; at worst a confirmation waits (pending).
+
+Rate: SnapTrade allows 250 requests per minute per partner ``clientId`` by default (venues.md §2.6,
+SDK 13.x README); every request of every connection with that client id on that host draws on one shared
+sliding window of that size, so a burst of cancels never asks more than the venue allows (a 429 is still
+honoured through ``Retry-After``). The per-account 10/minute limit applies to Personal keys only, which
+this adapter (commercial signing with ``userId``/``userSecret``) does not use.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -46,6 +71,13 @@ from .http import HttpAdapter, Reply, _generic_message, parse_time, path_segment
 # The API returns at most 90 days of orders (``days`` 1-90, default 30). An order placed more than
 # 90 days ago that is still working cannot be listed through this endpoint at all.
 MAX_DAYS = 90
+
+# Customer-level limit (venues.md §2.6): requests per window per client id, the SDK README's default.
+RATE_LIMIT_REQUESTS = 250
+RATE_LIMIT_WINDOW_S = 60.0
+# Cancels of one account in flight beyond which their re-reads go as one order-list read (see above): up to
+# this many, one detail read each costs no more than the list and carries far less.
+BATCH_READS_ABOVE = 4
 
 # ❓ The server's meaning of state=open is undocumented; we also check each status ourselves.
 OPEN_STATUSES = frozenset({
@@ -98,15 +130,55 @@ def encode_query(params: Sequence[tuple[str, Any]]) -> str:
     return "&".join(f"{name}={quote(str(value))}" for name, value in params)
 
 
+class RequestBudget:
+    """At most ``limit`` requests in any ``window_s`` seconds: a request past it waits for its slot.
+
+    Slots are reserved in arrival order without awaiting in between (one event loop at a time), so it needs
+    no lock and may be shared by every adapter of one partner key.
+    """
+
+    def __init__(self, limit: int = RATE_LIMIT_REQUESTS, window_s: float = RATE_LIMIT_WINDOW_S) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._slots: deque[float] = deque()  # send times reserved within the last window, ascending
+
+    def reserve(self) -> float:
+        """Reserve the next slot; returns how long to wait before sending."""
+        now = time.monotonic()
+        while self._slots and self._slots[0] <= now - self.window_s:
+            self._slots.popleft()
+        slot = now
+        if len(self._slots) >= self.limit:
+            slot = max(now, self._slots[-self.limit] + self.window_s)
+        self._slots.append(slot)
+        return slot - now
+
+    async def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+_BUDGETS: dict[tuple[str, str], RequestBudget] = {}
+
+
+def _budget(host: str, client_id: str) -> RequestBudget:
+    budget = _BUDGETS.get((host, client_id))
+    if budget is None:
+        budget = _BUDGETS[(host, client_id)] = RequestBudget()
+    return budget
+
+
 class SnapTradeAdapter(HttpAdapter):
     """One SnapTrade user (``user_id``) under one partner key (``client_id``)."""
 
     venue: ClassVar[Venue] = Venue.SNAPTRADE
     display_name: ClassVar[str] = "SnapTrade"
     # No bulk cancel endpoint; a 200 to a cancel usually means "sent to the brokerage" (CANCEL_PENDING).
-    # SnapTrade's limits are low (250 requests/min per client id, 10/min per account for some users).
+    # SnapTrade limits the request *rate* (250/min per client id, enforced here by ``RequestBudget``), not
+    # how many requests are in flight; 8 at a time is the adapters' usual bound.
     capabilities: ClassVar[Capabilities] = Capabilities(
-        bulk_cancel=False, cancel_is_async=True, max_concurrency=4
+        bulk_cancel=False, cancel_is_async=True, max_concurrency=8
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -115,6 +187,7 @@ class SnapTradeAdapter(HttpAdapter):
         if secret:  # also mask the forms it takes in a URL
             self.redactor.add(quote(secret))
             self.redactor.add(quote(secret, safe=""))
+        self._realtime: dict[str, bool] = {}  # account id -> its connection serves current data (see above)
 
     # ------------------------------------------------------------------ auth
     def _option(self, name: str) -> str:
@@ -134,6 +207,10 @@ class SnapTradeAdapter(HttpAdapter):
         query = f"{query}&{auth}" if query else auth
         request.url = request.url.copy_with(query=query.encode("ascii"))
         request.headers["Signature"] = sign(self.secret("consumer_key"), path, query, json_body)
+
+    async def _exchange(self, *args: Any, **kwargs: Any) -> Reply:
+        await _budget(self._host(), self._option("client_id")).acquire()
+        return await super()._exchange(*args, **kwargs)
 
     async def login(self) -> None:
         """SnapTrade has no login; this checks the keys, the user and the clock with one signed read."""
@@ -170,10 +247,18 @@ class SnapTradeAdapter(HttpAdapter):
         return reply.json()
 
     async def list_accounts(self) -> list[Account]:
-        accounts_reply = await self._signed(Action.LIST_ACCOUNTS, "GET", "/accounts")
-        accounts = self._ok_json(accounts_reply)
         # Read-only is a property of the connection ("brokerage authorization"): type "read" or "trade".
-        auth_reply = await self._signed(Action.LIST_ACCOUNTS, "GET", "/authorizations")
+        # Both reads at once; both finish before either's failure is raised (none is left running unattended).
+        accounts_reply, auth_reply = await asyncio.gather(
+            self._signed(Action.LIST_ACCOUNTS, "GET", "/accounts"),
+            self._signed(Action.LIST_ACCOUNTS, "GET", "/authorizations"),
+            return_exceptions=True,
+        )
+        if isinstance(accounts_reply, BaseException):
+            raise accounts_reply
+        if isinstance(auth_reply, BaseException):
+            raise auth_reply
+        accounts = self._ok_json(accounts_reply)
         authorizations = self._ok_json(auth_reply)
         if not isinstance(accounts, list) or not isinstance(authorizations, list):
             raise VenueProtocolError("SnapTrade sent something other than a list of accounts",
@@ -181,6 +266,11 @@ class SnapTradeAdapter(HttpAdapter):
         read_only = {
             str(a.get("id")): str(a.get("type", "")).lower() == "read"
             for a in authorizations if isinstance(a, Mapping)
+        }
+        current = {str(a.get("id")) for a in authorizations if isinstance(a, Mapping) and _is_current(a)}
+        self._realtime = {
+            str(item.get("id")): str(item.get("brokerage_authorization")) in current
+            for item in accounts if isinstance(item, Mapping)
         }
         return self.map_items(accounts_reply, accounts, lambda item: self._account(item, read_only))
 
@@ -204,6 +294,16 @@ class SnapTradeAdapter(HttpAdapter):
     async def get_order(self, account: str, order_id: str) -> Order:
         # The detail endpoint is real-time but only knows orders placed through SnapTrade; for the
         # others (placed at the brokerage directly) fall back to the 90-day order list.
+        order, reply = await self._detail(account, order_id)
+        if order is not None:
+            return order
+        for order in await self._orders(Action.GET_ORDER, account, "all", order_id=order_id):
+            if order.order_id == order_id:
+                return order
+        raise self._not_found(account, order_id, reply)
+
+    async def _detail(self, account: str, order_id: str) -> tuple[Order | None, Reply]:
+        """``orders/details``: the order, or ``None`` on 404 (unknown there; other errors raise)."""
         reply = await self._signed(
             Action.GET_ORDER, "POST", f"/accounts/{path_segment(account, 'account')}/orders/details",
             json_body={"brokerage_order_id": order_id}, account=account, order_id=order_id, idempotent=True,
@@ -212,16 +312,46 @@ class SnapTradeAdapter(HttpAdapter):
             data = reply.json()
             if not isinstance(data, Mapping):
                 raise VenueProtocolError("SnapTrade sent an order that is not an object", reply.response)
-            return self.map_one(reply, data, lambda item: self._order(account, item))
+            return self.map_one(reply, data, lambda item: self._order(account, item)), reply
         if reply.status != 404:
             raise self._error(reply)
-        for order in await self._orders(Action.GET_ORDER, account, "all", order_id=order_id):
-            if order.order_id == order_id:
-                return order
-        raise NotFoundError(
+        return None, reply
+
+    @staticmethod
+    def _not_found(account: str, order_id: str, reply: Reply) -> NotFoundError:
+        return NotFoundError(
             f"SnapTrade does not know order {order_id} in account {account} (looked back {MAX_DAYS} days)",
             reply.response,
         )
+
+    def batch_reads(self, account: str, in_flight: int) -> bool:
+        """Whether the coordinator should re-read this account's orders with ``get_orders`` (see above)."""
+        return in_flight > BATCH_READS_ABOVE and self._realtime.get(account, False)
+
+    async def get_orders(self, account: str, order_ids: Sequence[str]) -> dict[str, Order]:
+        """Re-read many orders of one account: for each id, exactly what ``get_order`` would answer.
+
+        A real-time connection: one read of the account's order list (every state, 90 days), then the
+        detail endpoint for any id the list does not hold (older than 90 days, or not listed yet); an id
+        neither knows is left out (not found). Otherwise (the list may be a cache): ``get_order`` each.
+        """
+        wanted = list(dict.fromkeys(order_ids))
+        found: dict[str, Order] = {}
+        if not self._realtime.get(account, False):
+            for order_id in wanted:
+                with contextlib.suppress(NotFoundError):
+                    found[order_id] = await self.get_order(account, order_id)
+            return found
+        listed: dict[str, Order] = {}
+        for order in await self._orders(Action.GET_ORDER, account, "all"):
+            listed.setdefault(order.order_id, order)  # the first, as get_order's fallback takes it
+        for order_id in wanted:
+            known = listed.get(order_id)
+            if known is None:
+                known, _reply = await self._detail(account, order_id)
+            if known is not None:
+                found[order_id] = known
+        return found
 
     async def _orders(self, action: Action, account: str, state: str, order_id: str = "") -> list[Order]:
         reply = await self._signed(
@@ -361,6 +491,15 @@ class SnapTradeAdapter(HttpAdapter):
                 reply.response,
             )
         return error
+
+
+def _is_current(authorization: Mapping[str, Any]) -> bool:
+    """An enabled connection on which SnapTrade and the institution both serve current (realtime) data."""
+    mode = authorization.get("data_freshness_mode")
+    return (
+        authorization.get("disabled") is False and isinstance(mode, Mapping)
+        and mode.get("institution") == "realtime" and mode.get("snaptrade") == "realtime"
+    )
 
 
 def _symbol(item: Mapping[str, Any]) -> str:
