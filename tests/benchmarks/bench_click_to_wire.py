@@ -68,17 +68,17 @@ def main(argv: list[str] | None = None) -> int:
                 log = httpx.get(admin, timeout=30).json()
                 return {r["path"].rsplit("/", 1)[-1]: r["at"] for r in log if r["method"] == "DELETE"}
 
-        return measure(app, scenario, urls, delete_times, args)
+        return measure(app, scenario, urls, delete_times, args, workdir)
 
 
 def measure(app: Any, scenario: dict[str, Any], urls: dict[str, str], delete_times: Any,
-            args: argparse.Namespace) -> int:
-    import qasync
-
+            args: argparse.Namespace, workdir: Path) -> int:
     from blotter.core import ConnectionSpec, Venue
     from blotter.service import BlotterService
     from blotter.sim import autoshares as sim_autoshares
+    from blotter.store.audit import AuditStore
     from blotter.store.credentials import MemoryCredentialStore
+    from blotter.ui.loop import BlotterEventLoop
     from blotter.ui.main_window import MainWindow
     from blotter.ui.settings import UiSettings
 
@@ -95,7 +95,7 @@ def measure(app: Any, scenario: dict[str, Any], urls: dict[str, str], delete_tim
         r["connection"], r["venue"] = connection, "autoshares"
         synthetic.append(to_blotter(r))
 
-    loop = qasync.QEventLoop(app)
+    loop = BlotterEventLoop(app)
     asyncio.set_event_loop(loop)
     pressed: dict[str, float] = {}  # order id -> time.time() of the key press
     handled: list[float] = []  # the key press's synchronous part (the handler returned)
@@ -104,7 +104,9 @@ def measure(app: Any, scenario: dict[str, Any], urls: dict[str, str], delete_tim
     result: dict[str, Any] = {}
 
     async def run() -> None:
-        service = BlotterService(specs, store)
+        # as ``blotter`` runs the window: an audit trail (each attempt's start is on disk before its request)
+        audit = AuditStore(workdir / "audit.sqlite3")
+        service = BlotterService(specs, store, audit=audit)
         settings = UiSettings(QSettings(os.path.join(tempfile.mkdtemp(), "w.ini"), QSettings.Format.IniFormat))
         settings.confirm_single_cancel = False
         settings.refresh_interval_s = 300.0
@@ -138,6 +140,7 @@ def measure(app: Any, scenario: dict[str, Any], urls: dict[str, str], delete_tim
         finally:
             await window.aclose()
             await service.aclose()
+            await audit.aclose()
             window.close()
 
     loop.run_until_complete(run())

@@ -50,12 +50,11 @@ def _app(qapp: QApplication) -> QApplication:
 
 @pytest.fixture(scope="session")
 def _qasync_loop(qapp: QApplication) -> Iterator[Any]:
-    import qasync
-
+    from blotter.ui.loop import BlotterEventLoop
     from blotter.ui.theme import app_font
 
     qapp.setFont(app_font())
-    loop = qasync.QEventLoop(qapp, already_running=True)
+    loop = BlotterEventLoop(qapp, already_running=True)
     asyncio.events._set_running_loop(None)  # only while a test uses it (see qloop)
     yield loop
     # never loop.stop()/close() (they quit the QApplication); just stop the executor's QThreads

@@ -52,6 +52,7 @@ from ..core import (
     VenueRefused,
     VenueResponse,
 )
+from ..core.urgency import urgent_context
 from ..venues.base import VenueAdapter
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,8 @@ class CancelCoordinator:
         attempt = _Attempt(uuid.uuid4().hex, key, provenance, batch_id, loop.create_future())
         self._in_flight[key] = attempt
         self._per_account[(key.connection, key.account)] += 1
-        task = loop.create_task(self._run(attempt), name=f"cancel {key}")
+        # urgent: a loop that knows it (the window's) runs this ahead of other ready work (core/urgency.py)
+        task = loop.create_task(self._run(attempt), name=f"cancel {key}", context=urgent_context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return attempt.future

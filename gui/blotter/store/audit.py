@@ -58,6 +58,7 @@ PHASES = ("sending", "pending", "reconciling", "done")
 IN_FLIGHT = "in_flight"
 _BATCH_MAX = 500
 _BUSY_TIMEOUT_S = 10.0
+DURABLE_BLOCK_S = 0.01  # durable() blocks at most this long before it awaits (see there)
 
 
 class AuditError(BlotterError):
@@ -578,8 +579,18 @@ class AuditStore:
         self.barrier().result(timeout)
 
     async def durable(self) -> None:
-        """Wait, without blocking the loop, until everything queued so far is committed."""
-        await asyncio.wrap_future(self.barrier())
+        """Wait until everything queued so far is committed.
+
+        The writer usually commits within a millisecond, so the wait first blocks the caller's thread for up
+        to ``DURABLE_BLOCK_S``: on the GUI loop a blocking wait that short is cheaper than yielding, which
+        would let the window repaint (several ms with a busy window) before a cancel's request leaves. A
+        slower commit (a busy disk, a large batch ahead) is then awaited without blocking the loop.
+        """
+        barrier = self.barrier()
+        try:
+            barrier.result(DURABLE_BLOCK_S)
+        except concurrent.futures.TimeoutError:
+            await asyncio.wrap_future(barrier)
 
     def close(self) -> None:
         """Commit what is queued, stop the writer, release this session. Idempotent."""

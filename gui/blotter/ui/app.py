@@ -1,8 +1,8 @@
 """The application: QApplication + qasync loop, the window on the saved connections or the demo venues.
 
 Entry: ``run_gui(args)`` (called by ``blotter`` with no sub-command). It creates the QApplication, then
-``qasync.run(main())``; ``main`` awaits an event set when the window closes (or the app is asked to
-quit), then closes the window's tasks and the service before the loop ends.
+``loop.run(main())`` (qasync's loop, tuned: ui/loop.py); ``main`` awaits an event set when the window closes
+(or the app is asked to quit), then closes the window's tasks and the service before the loop ends.
 """
 
 from __future__ import annotations
@@ -60,20 +60,26 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(args: argparse.Namespace) -> int:
-    """Open the window (``args``: demo, screenshot, read_only, seed). Returns the exit status."""
-    import qasync
+def run_gui(args: argparse.Namespace, demo: tuple[list[ConnectionSpec], CredentialStore, Any] | None = None) -> int:
+    """Open the window (``args``: demo, screenshot, read_only, seed). Returns the exit status.
 
-    app = create_app()
-    if getattr(args, "demo", False):
+    With ``args.demo``, ``demo`` is the running ``cli.demo_environment`` (``blotter --demo`` starts it
+    before Qt is imported); without it, it is started here."""
+    from .loop import run
+
+    if getattr(args, "demo", False) and demo is None:
         from ..cli import demo_environment
 
-        with demo_environment(int(getattr(args, "seed", 7))) as (specs, store, sims):
-            return int(qasync.run(main(app, args, specs, store, sims)))
+        with demo_environment(int(getattr(args, "seed", 7))) as started:
+            return run_gui(args, started)
+    app = create_app()
+    if getattr(args, "demo", False) and demo is not None:
+        specs, store, sims = demo
+        return int(run(main(app, args, specs, store, sims), app))
     if getattr(args, "screenshot", None):
         sys.stderr.write("blotter: --screenshot needs --demo\n")
         return 2
-    return int(qasync.run(main(app, args)))
+    return int(run(main(app, args), app))
 
 
 async def load_saved_connections() -> tuple[list[ConnectionSpec], CredentialStore, list[str], ConfigStore | None]:
