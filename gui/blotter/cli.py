@@ -480,6 +480,16 @@ def demo_environment(seed: int = 7) -> Iterator[tuple[list[ConnectionSpec], Memo
 
 
 def cmd_gui(ctx: Context) -> int:
+    if getattr(ctx.args, "demo", False):
+        # The demo venues start before Qt is imported, so their modules (uvicorn, starlette, simulators)
+        # load before PySide6's import hook, which reads the source of every module imported after it
+        # (looking for "from __feature__"): ~25 ms less work on the GUI thread at start-up.
+        with demo_environment(int(getattr(ctx.args, "seed", 7))) as demo:
+            return _open_window(ctx, demo)
+    return _open_window(ctx, None)
+
+
+def _open_window(ctx: Context, demo: tuple[list[ConnectionSpec], MemoryCredentialStore, Any] | None) -> int:
     try:
         from .ui.app import run_gui
     except ImportError as exc:  # Qt's system libraries missing: say so in one line
@@ -487,7 +497,7 @@ def cmd_gui(ctx: Context) -> int:
             f"the window cannot start ({exc}); 'packaging/dev demo' installs Qt's system libraries, "
             "and the sub-commands work without a window"
         ) from None
-    return int(run_gui(ctx.args))
+    return int(run_gui(ctx.args, demo=demo))
 
 
 # ---------------------------------------------------------------------- argument parsing

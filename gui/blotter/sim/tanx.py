@@ -57,13 +57,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
-from eth_account import Account
-from eth_account.messages import encode_defunct
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..core.eth import address_of_key, to_checksum_address
 from .common import CancelSpec, SimBase, SimClock, SimMiddleware, SimSettings
 
 ORDER_STATES = ("pending", "wait", "done", "cancel")
@@ -213,13 +212,26 @@ def _parse_when(value: Any, what: str, default: datetime) -> datetime:
 
 def address_of(private_key: str) -> str:
     """Checksummed address of a hex private key (with or without 0x)."""
-    return str(Account.from_key(private_key).address)
+    return address_of_key(private_key)
 
 
 def _checksum(address: str) -> str:
-    from eth_utils.address import to_checksum_address
+    return to_checksum_address(address)
 
-    return str(to_checksum_address(address))
+
+_recovery: tuple[Any, Any] | None = None
+
+
+def _load_recovery() -> tuple[Any, Any]:
+    """``eth_account`` for signature recovery: imported by the first wallet login, not with the simulator
+    (the import takes about a second; a login handler runs it on a worker thread, see ``login``)."""
+    global _recovery
+    if _recovery is None:
+        from eth_account import Account
+        from eth_account.messages import encode_defunct
+
+        _recovery = (Account, encode_defunct)
+    return _recovery
 
 
 def _market_units(market: str) -> tuple[str, str]:
@@ -524,6 +536,9 @@ class TanxSim(SimBase):
             sig_bytes = bytes.fromhex(signature.removeprefix("0x").removeprefix("0X"))
         except ValueError:
             return error(400, INVALID_CREDENTIALS)
+        if _recovery is None:
+            # the first login imports eth_account off the event loop: the other venues keep answering
+            await asyncio.to_thread(_load_recovery)
         now = self.clock.now()
         with self.lock:
             wallet = self.wallets.get(address.lower())
@@ -782,8 +797,9 @@ def _choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
 
 
 def _recover(message: str, signature: bytes) -> str:
+    account, encode_defunct = _load_recovery()
     try:
-        return str(Account.recover_message(encode_defunct(text=message), signature=signature)).lower()
+        return str(account.recover_message(encode_defunct(text=message), signature=signature)).lower()
     except Exception:  # a malformed signature recovers nobody
         return ""
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Protocol
-
-import keyring
-import keyring.errors
+from typing import TYPE_CHECKING, Protocol
 
 from ..core import CredentialError
+
+if TYPE_CHECKING:
+    import keyring.errors
+
+# keyring itself (~15 ms to import, more with its backends) loads when a keyring store is first made:
+# the demo never needs it, and the window makes its store on a worker thread.
 
 SERVICE = "blotter"
 
@@ -40,22 +43,30 @@ class KeyringCredentialStore:
     """The OS keyring through ``keyring`` (honours ``PYTHON_KEYRING_BACKEND``)."""
 
     def __init__(self) -> None:
+        import keyring
+
         backend = keyring.get_keyring()
         self.description = f"OS keyring ({type(backend).__module__}.{type(backend).__name__})"
 
     def get(self, connection: str, field: str) -> str | None:
+        import keyring.errors
+
         try:
             return keyring.get_password(SERVICE, _entry(connection, field))
         except keyring.errors.KeyringError as exc:
             raise _unusable(exc) from None
 
     def set(self, connection: str, field: str, value: str) -> None:
+        import keyring.errors
+
         try:
             keyring.set_password(SERVICE, _entry(connection, field), value)
         except keyring.errors.KeyringError as exc:
             raise _unusable(exc) from None
 
     def delete(self, connection: str, field: str) -> None:
+        import keyring.errors
+
         try:
             keyring.delete_password(SERVICE, _entry(connection, field))
         except keyring.errors.PasswordDeleteError:
@@ -165,6 +176,8 @@ def _unusable(exc: keyring.errors.KeyringError) -> KeyringUnavailable:
         "no usable keyring: start a Secret Service (e.g. gnome-keyring) in your desktop session, "
         "or choose a backend with PYTHON_KEYRING_BACKEND"
     )
-    if isinstance(exc, keyring.errors.KeyringLocked):
+    from keyring.errors import KeyringLocked
+
+    if isinstance(exc, KeyringLocked):
         hint = "the keyring is locked: unlock it and try again"
     return KeyringUnavailable(f"{hint} ({kind}: {exc})")

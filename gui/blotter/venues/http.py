@@ -71,10 +71,19 @@ def path_segment(value: str, what: str = "id") -> str:
     return quote(text, safe="")
 
 
+_default_tls: ssl.SSLContext | None = None
+
+
 def tls_context(spec: ConnectionSpec) -> ssl.SSLContext | bool:
-    """Verification is always on. ``ca_bundle`` adds trust (a private CA) to the usual roots."""
+    """Verification is always on. ``ca_bundle`` adds trust (a private CA) to the usual roots.
+
+    Connections without one share one default context (httpx's own, the usual roots): building one
+    reads the whole CA bundle, ~20 ms of the GUI thread per connection at start-up otherwise."""
+    global _default_tls
     if not spec.ca_bundle:
-        return True
+        if _default_tls is None:
+            _default_tls = httpx.create_ssl_context()
+        return _default_tls
     context = httpx.create_ssl_context()
     try:
         context.load_verify_locations(cafile=spec.ca_bundle)

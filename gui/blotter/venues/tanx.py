@@ -24,15 +24,16 @@ Status mapping: ``pending``/``wait`` → open (partially_filled once ``executed_
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
-from eth_account import Account as EthAccount
-from eth_account.messages import encode_defunct
 
 from ..core import (
     Account,
@@ -54,6 +55,7 @@ from ..core import (
     VenueRefused,
 )
 from ..core.connection import ConnectionSpec
+from ..core.eth import address_of_key, to_checksum_address
 from .base import RECENT_DAYS, Capabilities, CodePrompt, newest_first
 from .http import HttpAdapter, Reply, parse_time, require_decimal, to_decimal
 
@@ -101,12 +103,45 @@ def _order_number(order_id: str, venue: str) -> int:
 
 def checksum_address(address: str) -> str:
     """EIP-55 form of a 0x address; ``ConfigError`` if it is not one."""
-    from eth_utils.address import to_checksum_address
-
     text = address.strip()
     if not _ADDRESS_RE.match(text):
         raise ConfigError(f"eth_address {text!r} is not a 0x-prefixed address of 40 hex digits")
-    return str(to_checksum_address(text))
+    return to_checksum_address(text)
+
+
+# ---------------------------------------------------------------------- the signer, imported off the UI thread
+_signer_lock = threading.Lock()
+_signer: concurrent.futures.Future[tuple[Any, Any]] | None = None
+
+
+def _import_signer() -> tuple[Any, Any]:
+    from eth_account import Account as EthAccount
+    from eth_account.messages import encode_defunct
+
+    return EthAccount, encode_defunct
+
+
+def preload_signer() -> concurrent.futures.Future[tuple[Any, Any]]:
+    """``eth_account`` (``Account``, ``encode_defunct``), imported once per process on a worker thread.
+
+    The import takes about a second (eth_keyfile → py_ecc, pydantic) and only a wallet login needs it, so
+    it neither runs at import time nor on the caller's thread: a wallet adapter starts it when it is
+    created, and its first login awaits the result. Addresses need no ``eth_account`` (``core.eth``).
+    """
+    global _signer
+    with _signer_lock:
+        if _signer is None:
+            future: concurrent.futures.Future[tuple[Any, Any]] = concurrent.futures.Future()
+
+            def load() -> None:
+                try:
+                    future.set_result(_import_signer())
+                except BaseException as exc:  # handed to whoever awaits the signer
+                    future.set_exception(exc)
+
+            _signer = future
+            threading.Thread(target=load, name="blotter-eth-import", daemon=True).start()
+        return _signer
 
 
 class TanxAdapter(HttpAdapter):
@@ -132,6 +167,8 @@ class TanxAdapter(HttpAdapter):
         self._refresh = (secrets.get("refresh_token") or "").strip() if pasted else ""
         self.eth_address = self._resolve_address(spec.option("eth_address"))
         self._token_listeners: list[Callable[[Mapping[str, str]], None]] = []
+        if self._private_key:
+            preload_signer()  # the first wallet login signs: have eth_account ready by then
 
     def on_tokens(self, callback: Callable[[Mapping[str, str]], None]) -> None:
         """``callback({"access_token", "refresh_token"})`` whenever a refresh replaces pasted tokens
@@ -142,8 +179,8 @@ class TanxAdapter(HttpAdapter):
         derived = ""
         if self._private_key:
             try:
-                derived = str(EthAccount.from_key(self._private_key).address)
-            except Exception:  # eth_account raises several types; never echo the key
+                derived = address_of_key(self._private_key)
+            except ValueError:  # never echo the key
                 raise ConfigError(
                     f"connection {self.spec.name!r}: the stored private key is not a valid wallet key "
                     "(expected 64 hex digits)"
@@ -218,7 +255,8 @@ class TanxAdapter(HttpAdapter):
         nonce = _envelope(reply).get("payload")
         if not isinstance(nonce, str) or not nonce:
             raise VenueProtocolError(f"{self.display_name} sent no login message to sign", reply.response)
-        signed = EthAccount.sign_message(encode_defunct(text=nonce), private_key=self._private_key)
+        eth_account, encode_defunct = await asyncio.wrap_future(preload_signer())
+        signed = eth_account.sign_message(encode_defunct(text=nonce), private_key=self._private_key)
         signature = "0x" + bytes(signed.signature).hex()
         self.remember_secret(signature)
         reply = await self.send(
