@@ -10,6 +10,7 @@ coroutines started here are held by a ``TaskSet``.
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -67,6 +68,8 @@ from .widgets.status_pane import StatusPane
 
 ACCOUNTS_WIDTH = 420
 STATUS_HEIGHT = 250
+REFRESH_AFTER_CANCELS_MS = 400  # a connection is re-listed this long after its last cancel ended…
+REFRESH_AFTER_CANCELS_MAX_S = 3.0  # …or this long after the first of a burst, whichever comes first
 _QUIET_ACTIONS = {Action.CANCEL, Action.BULK_CANCEL, Action.GET_ORDER}  # shown through cancel rows
 _NOTABLE_OK = {Action.LOGIN, Action.REFRESH_TOKEN}
 
@@ -116,6 +119,7 @@ class MainWindow(QMainWindow):
         self._attempt_batches: dict[str, str] = {}
         self._last_note: dict[str, str] = {}
         self._refresh_soon: set[str] = set()
+        self._refresh_first_queued = 0.0
         self._log_reads = self.settings.log_successful_reads
         self.confirm_dialog: ConfirmCancelDialog | None = None
         self.kill_switch_dialog: KillSwitchDialog | None = None
@@ -142,7 +146,7 @@ class MainWindow(QMainWindow):
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(400)
+        self._refresh_timer.setInterval(REFRESH_AFTER_CANCELS_MS)
         self._refresh_timer.timeout.connect(self._refresh_queued)
 
         self._unsubscribe: list[Callable[[], None]] = [
@@ -421,9 +425,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Refreshing " + (connection or "every connection") + "…", 3000)
 
     def _queue_refresh(self, connection: str) -> None:
+        """Refresh ``connection`` once its cancels settle: 400 ms after the last one ends, or at most
+        ``REFRESH_AFTER_CANCELS_MAX_S`` after the first, so a burst of cancels is not slowed by refreshes."""
+        now = time.monotonic()
+        if not self._refresh_soon:
+            self._refresh_first_queued = now
         self._refresh_soon.add(connection)
-        if not self._refresh_timer.isActive():
-            self._refresh_timer.start()
+        left_ms = (self._refresh_first_queued + REFRESH_AFTER_CANCELS_MAX_S - now) * 1000
+        self._refresh_timer.start(max(0, min(REFRESH_AFTER_CANCELS_MS, int(left_ms))))
 
     def _refresh_queued(self) -> None:
         names, self._refresh_soon = self._refresh_soon, set()
@@ -590,9 +599,15 @@ class MainWindow(QMainWindow):
             self.orders_model.mark(key, CancelMark(MarkKind.CANCELLING))
             future = self.service.coordinator.submit(key, provenance, batch_id)
             self.tasks.keep(future)
-        self.orders_model.flush()
-        self._update_actions()
+        # The rows show "cancelling…" from a zero timer: Qt runs it after the posted event that runs the
+        # cancels' first steps (ui/loop.py), so the requests leave before this repaint, not after it.
+        QTimer.singleShot(0, self, self._show_submitted)
         return batch_id
+
+    def _show_submitted(self) -> None:
+        if not self._closed:
+            self.orders_model.flush()
+            self._update_actions()
 
     def _usable(self, keys: list[OrderKey]) -> list[OrderKey]:
         """Drop keys of connections that cannot cancel (read-only, missing secrets) and say why."""
