@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self._last_note: dict[str, str] = {}
         self._refresh_soon: set[str] = set()
         self._refresh_first_queued = 0.0
+        self._clock: Callable[[], float] = time.monotonic
         self._log_reads = self.settings.log_successful_reads
         self.confirm_dialog: ConfirmCancelDialog | None = None
         self.kill_switch_dialog: KillSwitchDialog | None = None
@@ -427,7 +428,7 @@ class MainWindow(QMainWindow):
     def _queue_refresh(self, connection: str) -> None:
         """Refresh ``connection`` once its cancels settle: 400 ms after the last one ends, or at most
         ``REFRESH_AFTER_CANCELS_MAX_S`` after the first, so a burst of cancels is not slowed by refreshes."""
-        now = time.monotonic()
+        now = self._clock()
         if not self._refresh_soon:
             self._refresh_first_queued = now
         self._refresh_soon.add(connection)
