@@ -3,8 +3,9 @@
     python tests/benchmarks/bench_click_to_wire.py --rows 100000 --cancels 200
 
 The real ``MainWindow`` over a real ``BlotterService`` and the qasync loop (as ``blotter`` runs), single
-cancels not confirmed by a dialog (the setting a trader turns off). The AutoShares simulator runs in a
-thread of this process (its request log is stamped with ``time.time()``, like the key press). After the
+cancels not confirmed by a dialog (the setting a trader turns off), an audit trail as the window keeps.
+The AutoShares simulator runs in its own process (``--sim thread``: in a thread of this one); its request
+log is stamped with ``time.time()``, like the key press. After the
 first refresh the model also holds ``rows`` synthetic open orders (other accounts of the same connection),
 so the table, sorted and filterable, has ``rows`` + the venue's orders. For each cancel: select one of the
 venue's orders, ``QTest.keyClick(view, Delete)``, and read when the simulator logged the DELETE. The next
@@ -100,8 +101,11 @@ def measure(app: Any, scenario: dict[str, Any], urls: dict[str, str], delete_tim
     pressed: dict[str, float] = {}  # order id -> time.time() of the key press
     handled: list[float] = []  # the key press's synchronous part (the handler returned)
     started: list[float] = []  # when the coordinator's task began the attempt (its SENDING event)
+    to_socket: list[float] = []  # press -> the DELETE written to the socket: our process's part
     task_started: list[float] = []
+    written: list[float] = []  # when our process handed each DELETE to its socket (instrumentation only)
     result: dict[str, Any] = {}
+    _stamp_socket_writes(b"DELETE", written)
 
     async def run() -> None:
         # as ``blotter`` runs the window: an audit trail (each attempt's start is on disk before its request)
@@ -136,6 +140,7 @@ def measure(app: Any, scenario: dict[str, Any], urls: dict[str, str], delete_tim
                 while service.coordinator.in_flight(key) or model.row_of(key) >= 0:  # noqa: ASYNC110
                     await asyncio.sleep(0.002)
                 task_started.append((started[-1] - t0) * 1000)
+                to_socket.append((written[-1] - t0) * 1000)
             result["all_removed"] = all(model.row_of(k) < 0 for k in venue_keys[:args.cancels])
         finally:
             await window.aclose()
@@ -144,6 +149,7 @@ def measure(app: Any, scenario: dict[str, Any], urls: dict[str, str], delete_tim
             window.close()
 
     loop.run_until_complete(run())
+    loop.close()  # stops the executor's thread (audit.aclose ran there)
     on_wire = delete_times()
     latencies = [(on_wire[oid] - t0) * 1000 for oid, t0 in pressed.items() if oid in on_wire]
     qtbench.emit({
@@ -151,11 +157,26 @@ def measure(app: Any, scenario: dict[str, Any], urls: dict[str, str], delete_tim
         "figure": "click_to_wire", "cancels": len(latencies), "rows": result.get("rows", 0),
         "key_handler_p50_ms": percentile(handled, 50), "key_handler_p99_ms": percentile(handled, 99),
         "task_started_p50_ms": percentile(task_started, 50), "task_started_p99_ms": percentile(task_started, 99),
+        "to_socket_p50_ms": percentile(to_socket, 50), "to_socket_p99_ms": percentile(to_socket, 99),
         "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99), "max_ms": max(latencies),
         "rows_ok": result.get("rows", 0) >= args.rows + args.cancels,
         "wire_ok": len(latencies) == args.cancels and bool(result.get("all_removed")),
     })
     return 0
+
+
+def _stamp_socket_writes(prefix: bytes, stamps: list[float]) -> None:
+    """Record ``time.time()`` whenever asyncio hands a request starting with ``prefix`` to a socket."""
+    from asyncio import selector_events
+
+    write = selector_events._SelectorSocketTransport.write
+
+    def stamped(self: Any, data: Any) -> None:
+        if bytes(data[:len(prefix)]) == prefix:
+            stamps.append(time.time())
+        write(self, data)
+
+    selector_events._SelectorSocketTransport.write = stamped  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":
