@@ -340,3 +340,138 @@ def test_state_label_covers_every_mark() -> None:
     assert len(labels) == len(MarkKind)
     assert state_label(OrderRow(order)) == "open"
     assert not QModelIndex().isValid()
+
+
+# ---------------------------------------------------------------------- filtering 100k rows keeps the view's state
+def _selection_on(proxy: OrdersProxyModel, keys: list[OrderKey], current: OrderKey) -> QItemSelectionModel:
+    selection = QItemSelectionModel(proxy)
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for key in keys:
+        selection.select(proxy.index(proxy.row_of(key), 0), flags)
+    selection.setCurrentIndex(proxy.index(proxy.row_of(current), SYMBOL), QItemSelectionModel.SelectionFlag.NoUpdate)
+    return selection
+
+
+def _selected(proxy: OrdersProxyModel, selection: QItemSelectionModel) -> list[OrderKey]:
+    return sorted((proxy.key_at(i.row()) for i in selection.selectedRows()), key=str)
+
+
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+@pytest.mark.parametrize("column", [QTY, SYMBOL])  # the leaving rows: scattered (many blocks) / one block
+def test_a_narrowing_filter_keeps_the_selection_and_the_current_row(
+    order: Qt.SortOrder, column: int, qtmodeltester: Any
+) -> None:
+    model = new_model()
+    proxy = new_proxy(model)
+    qtmodeltester.check(proxy)
+    orders = [make_order(symbol=("AAPL", "MSFT", "TSLA")[i % 3], quantity=str(i + 1)) for i in range(30)]
+    model.apply(orders)
+    model.flush()
+    proxy.sort(column, order)
+    aapl = [o.key for o in orders if o.symbol == "AAPL"]
+    msft = [o.key for o in orders if o.symbol == "MSFT"]
+    selection = _selection_on(proxy, [aapl[1], aapl[6], msft[3]], current=aapl[6])
+    proxy.set_filter_text("aapl")  # narrowing: the MSFT and TSLA rows leave
+    assert proxy.view_keys() == _expected(model, proxy)
+    assert proxy.rowCount() == 10
+    assert _selected(proxy, selection) == sorted([aapl[1], aapl[6]], key=str)
+    assert proxy.key_at(selection.currentIndex().row()) == aapl[6]
+    assert selection.currentIndex().column() == SYMBOL
+    proxy.set_filter_text("aapl buy open")  # narrowing, nothing leaves
+    assert proxy.rowCount() == 10
+    assert proxy.key_at(selection.currentIndex().row()) == aapl[6]
+    proxy.set_filter_text("")  # widening: everything back, the selection stays on its orders
+    assert proxy.view_keys() == _expected(model, proxy)
+    assert _selected(proxy, selection) == sorted([aapl[1], aapl[6]], key=str)
+    assert proxy.key_at(selection.currentIndex().row()) == aapl[6]
+
+
+def test_a_narrowing_filter_removes_leaving_rows_in_few_signals(qtmodeltester: Any) -> None:
+    model = new_model()
+    proxy = new_proxy(model)
+    qtmodeltester.check(proxy)
+    orders = [make_order(symbol=("AAPL", "MSFT")[i % 2], quantity=str(i + 1)) for i in range(40)]
+    model.apply(orders)
+    model.flush()
+    proxy.sort(QTY, Qt.SortOrder.DescendingOrder)
+    removed: list[tuple[int, int]] = []
+    layouts: list[int] = []
+    proxy.rowsAboutToBeRemoved.connect(lambda _parent, first, last: removed.append((first, last)))
+    proxy.layoutChanged.connect(lambda *_args: layouts.append(proxy.rowCount()))
+    proxy.set_filter_text("aapl")  # every other row leaves: one layout change, then one block
+    assert removed == [(20, 39)]
+    assert layouts == [40]
+    assert proxy.view_keys() == _expected(model, proxy)
+    removed.clear()
+    layouts.clear()
+    proxy.sort(SYMBOL, Qt.SortOrder.AscendingOrder)
+    proxy.set_filter_text("")
+    layouts.clear()
+    proxy.set_filter_text("msft")  # the AAPL rows are one block at the top: removed as it is
+    assert removed == [(0, 19)]
+    assert layouts == []
+    assert proxy.view_keys() == _expected(model, proxy)
+
+
+def test_a_resort_keeps_a_large_selection(qtmodeltester: Any) -> None:
+    model = new_model()
+    proxy = new_proxy(model)
+    qtmodeltester.check(proxy)
+    orders = [make_order(symbol=f"S{(i * 7) % 25:02d}", quantity=str((i * 11) % 25 + 1)) for i in range(25)]
+    model.apply(orders)
+    model.flush()
+    picked = sorted((o.key for o in orders[::2]), key=str)  # 13 rows: more persistent indexes than a few
+    selection = _selection_on(proxy, picked, current=orders[4].key)
+    for column, order in ((SYMBOL, Qt.SortOrder.AscendingOrder), (QTY, Qt.SortOrder.DescendingOrder),
+                          (QTY, Qt.SortOrder.AscendingOrder), (STATE, Qt.SortOrder.AscendingOrder)):
+        proxy.sort(column, order)
+        assert proxy.view_keys() == _expected(model, proxy)
+        assert _selected(proxy, selection) == picked
+        assert proxy.key_at(selection.currentIndex().row()) == orders[4].key
+
+
+def test_search_texts_are_prepared_while_idle_after_a_bulk_load(qtbot: Any, monkeypatch: Any) -> None:
+    import blotter.ui.models.orders as orders_module
+
+    monkeypatch.setattr(orders_module, "_BULK", 10)
+    monkeypatch.setattr(orders_module, "_WARM_SLICE", 4)
+    monkeypatch.setattr(orders_module, "settle_after_bulk", lambda: None)
+    model = new_model()
+    model.apply([make_order(symbol="AAPL") for _ in range(15)])
+    model.flush()
+    rows = [model.row_at(r) for r in range(model.rowCount())]
+    assert rows[-1]._search is None  # not computed while the load itself runs: in slices afterwards
+    qtbot.waitUntil(lambda: all(r._search is not None for r in rows))
+    assert {r._search for r in rows} == {"aapl buy open open"}
+    model.apply([make_order(symbol="MSFT")])  # a small insert: computed when a filter needs it
+    model.flush()
+    assert model.row_at(model.rowCount() - 1)._search is None
+    proxy = new_proxy(model)
+    proxy.set_filter_text("msft")
+    assert proxy.rowCount() == 1
+
+
+@pytest.mark.parametrize(("order", "expected"), [(Qt.SortOrder.AscendingOrder, [(20, 29), (0, 9)]),
+                                                 (Qt.SortOrder.DescendingOrder, [(0, 9), (10, 19)])])
+def test_leaving_blocks_are_removed_where_the_view_shows_them(
+    order: Qt.SortOrder, expected: list[tuple[int, int]], qtmodeltester: Any
+) -> None:
+    model = new_model()
+    proxy = new_proxy(model)
+    qtmodeltester.check(proxy)
+    orders = [make_order(symbol=("AAPL", "MSFT", "TSLA")[i % 3]) for i in range(30)]
+    model.apply(orders)
+    model.flush()
+    proxy.sort(SYMBOL, order)
+    msft = [o.key for o in orders if o.symbol == "MSFT"]
+    selection = _selection_on(proxy, msft[:3], current=msft[5])
+    removed: list[tuple[int, int, list[str]]] = []
+    proxy.rowsAboutToBeRemoved.connect(
+        lambda _parent, first, last: removed.append((first, last, shown(proxy)[first:last + 1])))
+    proxy.set_filter_text("msft")  # the AAPL block and the TSLA block leave: two removals, no layout change
+    assert [(first, last) for first, last, _symbols in removed] == expected
+    for _first, _last, symbols in removed:
+        assert len(set(symbols)) == 1 and symbols[0] != "MSFT"
+    assert proxy.view_keys() == _expected(model, proxy)
+    assert _selected(proxy, selection) == sorted(msft[:3], key=str)
+    assert proxy.key_at(selection.currentIndex().row()) == msft[5]
