@@ -72,17 +72,22 @@ def to_blotter(record: dict[str, Any]) -> Any:
     """A ``blotter.core.Order`` (imported here so vn.py's environment never needs Blotter)."""
     from decimal import Decimal
 
-    from blotter.core import Order, OrderKey, OrderStatus, OrderType, Side, Venue
+    from blotter.core import NO_RAW, Order, OrderKey, OrderStatus, OrderType, Side, Venue
 
     quantity, filled = Decimal(record["quantity"]), Decimal(record["filled"])
     price = Decimal(str(record["price"]))
     kind = OrderType(record["type"])
+    created = BASE_TIME + timedelta(seconds=record["created_s"])
+    # every field an adapter fills for a listed order, each a fresh object as parsing makes it (the
+    # venue's own side/type/status words, both times); like the adapters' listings, no raw venue JSON
     return Order(
         key=OrderKey(record["connection"], record["account"], record["order_id"]),
         venue=Venue(record["venue"]), symbol=record["symbol"], side=Side(record["side"]), order_type=kind,
         quantity=quantity, filled=filled, remaining=quantity - filled,
         limit_price=None if kind is OrderType.STOP else price,
         stop_price=price if kind is not OrderType.LIMIT else None,
-        status=OrderStatus(record["status"]), venue_status=record["status"],
-        created_at=BASE_TIME + timedelta(seconds=record["created_s"]), time_in_force="GTC",
+        status=OrderStatus(record["status"]), venue_status="".join(record["status"]),
+        created_at=created, time_in_force="".join("GTC"),
+        venue_side=record["side"].title().replace("_", ""), venue_type=record["type"].title().replace("_", ""),
+        updated_at=created + timedelta(seconds=1), raw=NO_RAW,
     )

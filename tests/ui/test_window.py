@@ -123,7 +123,8 @@ def test_sorting_by_clicking_a_header(qtbot: Any, make_window: Any, demo_env: An
 
 def test_enter_opens_the_order_detail_with_raw_json(qtbot: Any, make_window: Any, demo_env: Any) -> None:
     window = make_window(*demo_env[:2])
-    key = window.orders_proxy.key_at(0)
+    listed = window.orders_model.keys()
+    key = next(k for k in listed if k.connection.startswith("autoshares"))
     window.orders_view.select_keys([key])
     window.orders_view.setFocus()
     qtbot.keyClick(window.orders_view, Qt.Key.Key_Return)
@@ -132,11 +133,32 @@ def test_enter_opens_the_order_detail_with_raw_json(qtbot: Any, make_window: Any
     assert dialog.objectName() == "orderDetailDialog"
     assert dialog.isVisible()
     assert not dialog.isModal()
+    # listed orders carry no venue JSON: the dialog asks the venue for the order and shows its answer
+    qtbot.waitUntil(lambda: dialog.raw_note.text().startswith("The venue's answer for this order, read at"))
     raw = json.loads(dialog.raw.toPlainText())  # type: ignore[attr-defined]
-    order = window.orders_model.order(key)
-    assert order is not None
-    assert raw == json.loads(json.dumps(dict(order.raw), default=str))
-    assert str(key.order_id) in dialog.raw.toPlainText()  # type: ignore[attr-defined]
+    assert raw == json.loads(json.dumps(dialog.raw_json, default=str)) and raw["Id"] == int(key.order_id)
+    sims = demo_env[2]
+    reads = [r for r in sims["autoshares"].requests if r.method == "GET" and r.path.endswith(f"/{key.order_id}")]
+    assert len(reads) == 1
+    dialog.close()
+
+
+def test_order_detail_says_when_the_venue_cannot_answer(qtbot: Any, make_window: Any, demo_env: Any) -> None:
+    from dataclasses import replace
+
+    window = make_window(*demo_env[:2])
+    known = window.orders_model.order(window.orders_proxy.key_at(0))
+    assert known is not None
+    ghost = replace(known, key=OrderKey(known.key.connection, known.key.account, "99999"))
+    window.orders_model.apply([ghost])
+    window.orders_model.flush()
+    window.orders_view.select_keys([ghost.key])
+    window.orders_view.setFocus()
+    qtbot.keyClick(window.orders_view, Qt.Key.Key_Return)
+    dialog = window.detail_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: "could not be read" in dialog.raw_note.text())
+    assert "Order not found" in dialog.raw_note.text() and not dialog.raw.toPlainText()  # the venue's words
     dialog.close()
 
 

@@ -365,6 +365,7 @@ async def test_order_mapping(session: Session) -> None:
     assert (order.limit_price, order.stop_price) == (Decimal("240.1"), Decimal("241.35"))
     assert order.created_at is not None
     assert abs(order.created_at - (NOW - timedelta(minutes=2001))) < timedelta(seconds=1)
+    assert not order.raw  # a listing keeps no venue JSON per order; a single-order read does (below)
     partial = await adapter.get_order(str(BIG), "1005")
     assert (partial.filled, partial.remaining) == (Decimal(40), Decimal(60))
     assert partial.raw["Id"] == 1005

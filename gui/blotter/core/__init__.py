@@ -16,6 +16,7 @@ from .errors import (
     VenueRefused,
 )
 from .model import (
+    NO_RAW,
     Account,
     Action,
     CancelAck,
@@ -35,6 +36,7 @@ from .redaction import MASK, Redactor
 
 __all__ = [
     "MASK",
+    "NO_RAW",
     "Account",
     "Action",
     "AuthError",

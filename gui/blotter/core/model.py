@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 
@@ -114,6 +115,9 @@ class Provenance(StrEnum):
     SYSTEM = "system"
 
 
+NO_RAW: Mapping[str, Any] = MappingProxyType({})  # an order listed without its venue JSON (see Order.raw)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class OrderKey:
     """Identity of an order across the whole app: ``connection/account/order_id``."""
@@ -175,6 +179,8 @@ class Order:
     venue_type: str = ""
     updated_at: datetime | None = None
     cancel_reason: str = ""
+    # The venue's JSON for this order. Listings leave it out (NO_RAW): at 100,000 orders it would hold
+    # ~370 MB; a single-order read (re-read, cancel answer, order detail) keeps it.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -15,8 +15,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 
+import shiboken6
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -798,6 +800,20 @@ class MainWindow(QMainWindow):
         dialog = OrderDetailDialog(order, self.orders_model.mark_of(key), self)
         self.detail_dialog = dialog
         dialog.show()
+        if not order.raw:
+            self.tasks.spawn(self._read_raw(dialog, key), name=f"order detail {key}")
+
+    async def _read_raw(self, dialog: OrderDetailDialog, key: OrderKey) -> None:
+        """The venue's answer for the order of an open detail dialog (listed orders carry no raw JSON)."""
+        try:
+            order = await self.service.adapter(key.connection).get_order(key.account, key.order_id)
+        except BlotterError as exc:
+            if shiboken6.isValid(dialog) and dialog.isVisible():
+                dialog.show_raw_error(str(exc))
+            return
+        if shiboken6.isValid(dialog) and dialog.isVisible():  # closed meanwhile: it deletes itself
+            read_at = datetime.now().astimezone().strftime("%H:%M:%S")
+            dialog.show_raw(order.raw, f"The venue's answer for this order, read at {read_at}:")
 
     def open_status_detail(self, entry: StatusEntry) -> None:
         dialog = StatusDetailDialog(entry, self)

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ..core import (
+    NO_RAW,
     Account,
     Action,
     AuthError,
@@ -233,7 +234,7 @@ class AutoSharesAdapter(HttpAdapter):
                 raise VenueProtocolError(
                     "AutoShares sent an orders page without a TotalCount", reply.response
                 )
-            for order in self.map_items(reply, items, lambda item: self._order(account, item)):
+            for order in self.map_items(reply, items, lambda item: self._order(account, item, keep_raw=False)):
                 found.setdefault(order.order_id, order)  # orders can shift between pages
             seen += len(items)
             if not items or seen >= total:
@@ -342,7 +343,7 @@ class AutoSharesAdapter(HttpAdapter):
             raw=dict(item),
         )
 
-    def _order(self, account: str, item: Any) -> Order:
+    def _order(self, account: str, item: Any, *, keep_raw: bool = True) -> Order:
         if not isinstance(item, Mapping):
             raise TypeError("an order is not an object")
         order_id = str(_int_value(item["Id"]))
@@ -374,7 +375,7 @@ class AutoSharesAdapter(HttpAdapter):
             venue_type=venue_type,
             updated_at=parse_time(item.get("Date")),
             cancel_reason=str(reason) if status.is_terminal else "",
-            raw=dict(item),
+            raw=dict(item) if keep_raw else NO_RAW,
         )
 
     # ------------------------------------------------------------------ classifying

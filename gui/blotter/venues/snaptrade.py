@@ -49,6 +49,7 @@ from urllib.parse import quote
 import httpx
 
 from ..core import (
+    NO_RAW,
     Account,
     Action,
     AuthError,
@@ -288,7 +289,7 @@ class SnapTradeAdapter(HttpAdapter):
         # resting GTC orders placed earlier. Orders older than 90 days are beyond what it can return.
         # Known final states are dropped; a status SnapTrade never documented stays (as unknown): the
         # order may still be working, and a trader must see it to cancel it.
-        records = await self._orders(Action.LIST_ORDERS, account, "open")
+        records = await self._orders(Action.LIST_ORDERS, account, "open", keep_raw=False)
         return [order for order in records if not order.status.is_terminal]
 
     async def get_order(self, account: str, order_id: str) -> Order:
@@ -353,7 +354,8 @@ class SnapTradeAdapter(HttpAdapter):
                 found[order_id] = known
         return found
 
-    async def _orders(self, action: Action, account: str, state: str, order_id: str = "") -> list[Order]:
+    async def _orders(self, action: Action, account: str, state: str, order_id: str = "", *,
+                      keep_raw: bool = True) -> list[Order]:
         reply = await self._signed(
             action, "GET", f"/accounts/{path_segment(account, 'account')}/orders",
             [("state", state), ("days", MAX_DAYS)],
@@ -362,7 +364,7 @@ class SnapTradeAdapter(HttpAdapter):
         data = self._ok_json(reply)
         if not isinstance(data, list):
             raise VenueProtocolError("SnapTrade sent orders that are not a list", reply.response)
-        return self.map_items(reply, data, lambda item: self._order(account, item))
+        return self.map_items(reply, data, lambda item: self._order(account, item, keep_raw=keep_raw))
 
     async def cancel(self, key: OrderKey) -> CancelReceipt:
         """POST trading/cancel. 200 means SnapTrade passed the cancel to the brokerage.
@@ -410,7 +412,7 @@ class SnapTradeAdapter(HttpAdapter):
             raw=item,
         )
 
-    def _order(self, account: str, item: Any) -> Order:
+    def _order(self, account: str, item: Any, *, keep_raw: bool = True) -> Order:
         order_id = item["brokerage_order_id"]
         if not isinstance(order_id, str) or not order_id:
             raise ValueError("order without brokerage_order_id")
@@ -450,7 +452,7 @@ class SnapTradeAdapter(HttpAdapter):
             venue_side=venue_side,
             venue_type=venue_type,
             updated_at=parse_time(item.get("time_updated")),
-            raw=item,
+            raw=item if keep_raw else NO_RAW,
         )
 
     # ------------------------------------------------------------------ classifying

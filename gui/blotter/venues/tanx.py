@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ..core import (
+    NO_RAW,
     Account,
     Action,
     AuthError,
@@ -332,7 +333,7 @@ class TanxAdapter(HttpAdapter):
                         reply.response,
                     )
                 previous_ids = ids
-                for order in self.map_items(reply, items, self._order_from):
+                for order in self.map_items(reply, items, lambda item: self._order_from(item, keep_raw=False)):
                     # The order may have moved on between pages; a state we do not know stays (unknown).
                     if not order.status.is_terminal:
                         found.setdefault(order.order_id, order)
@@ -396,7 +397,7 @@ class TanxAdapter(HttpAdapter):
         return newest_first(found, days=max(1, days))
 
     # ------------------------------------------------------------------ mapping
-    def _order_from(self, item: Any) -> Order:
+    def _order_from(self, item: Any, *, keep_raw: bool = True) -> Order:
         if not isinstance(item, dict):
             raise TypeError(f"an order is an object, not {type(item).__name__}")
         order_id = item["id"]
@@ -436,7 +437,7 @@ class TanxAdapter(HttpAdapter):
             venue_type=ord_type,
             updated_at=parse_time(item.get("updated_at")),
             cancel_reason=reason if isinstance(reason, str) else "",
-            raw=item,
+            raw=item if keep_raw else NO_RAW,
         )
 
     # ------------------------------------------------------------------ classifying

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -68,17 +68,22 @@ class _DetailDialog(QDialog):
         self.resize(720, 560)
         self.body = QVBoxLayout(self)
 
-    def _finish(self, copy_text: str) -> None:
+    def _finish(self, copy_text: str | Callable[[], str]) -> None:
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         copy = QPushButton("Copy")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(copy_text))
+        text = copy_text if callable(copy_text) else lambda: copy_text
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text()))
         buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         self.body.addWidget(buttons)
 
 
 class OrderDetailDialog(_DetailDialog):
-    """All normalised fields of an order, what Blotter knows about its cancel, and ``Order.raw``."""
+    """All normalised fields of an order, what Blotter knows about its cancel, and the venue's raw JSON.
+
+    A listed order carries no raw JSON (100,000 of them would hold ~370 MB of it): the window asks the venue
+    for the order when the dialog opens and hands the answer to ``show_raw`` (or ``show_raw_error``).
+    """
 
     def __init__(self, order: Order, mark: CancelMark | None, parent: QWidget | None = None) -> None:
         super().__init__(f"Order {order.key}", parent)
@@ -96,10 +101,28 @@ class OrderDetailDialog(_DetailDialog):
                 fields["detail"] = mark.detail
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(_form(fields))
-        self.raw = _mono(pretty_json(dict(order.raw)), "rawJson")
-        split.addWidget(self.raw)
+        self.raw_json: dict[str, Any] = dict(order.raw)
+        self.raw_note = QLabel("" if order.raw else "Asking the venue for this order…")
+        self.raw_note.setObjectName("rawNote")
+        self.raw_note.setWordWrap(True)
+        self.raw = _mono(pretty_json(self.raw_json) if order.raw else "", "rawJson")
+        raw_box = QWidget()
+        raw_layout = QVBoxLayout(raw_box)
+        raw_layout.setContentsMargins(0, 0, 0, 0)
+        raw_layout.addWidget(self.raw_note)
+        raw_layout.addWidget(self.raw)
+        split.addWidget(raw_box)
         self.body.addWidget(split)
-        self._finish(json.dumps({"order": fields, "raw": dict(order.raw)}, indent=2, default=str))
+        self._finish(lambda: json.dumps({"order": fields, "raw": self.raw_json}, indent=2, default=str))
+
+    def show_raw(self, raw: Mapping[str, Any], note: str) -> None:
+        """The venue's answer for this order, read just now (``note`` says when)."""
+        self.raw_json = dict(raw)
+        self.raw.setPlainText(pretty_json(self.raw_json))
+        self.raw_note.setText(note)
+
+    def show_raw_error(self, message: str) -> None:
+        self.raw_note.setText(f"The venue's answer for this order could not be read: {message}")
 
 
 class StatusDetailDialog(_DetailDialog):
