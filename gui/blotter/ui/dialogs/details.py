@@ -13,9 +13,11 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -100,7 +102,11 @@ class OrderDetailDialog(_DetailDialog):
             if mark.detail:
                 fields["detail"] = mark.detail
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(_form(fields))
+        form = QScrollArea()  # the fields scroll, so the venue's JSON gets room too
+        form.setWidget(_form(fields))
+        form.setWidgetResizable(True)
+        form.setFrameShape(QFrame.Shape.NoFrame)
+        split.addWidget(form)
         self.raw_json: dict[str, Any] = dict(order.raw)
         self.raw_note = QLabel("" if order.raw else "Asking the venue for this order…")
         self.raw_note.setObjectName("rawNote")
@@ -112,6 +118,7 @@ class OrderDetailDialog(_DetailDialog):
         raw_layout.addWidget(self.raw_note)
         raw_layout.addWidget(self.raw)
         split.addWidget(raw_box)
+        split.setSizes([240, 320])
         self.body.addWidget(split)
         self._finish(lambda: json.dumps({"order": fields, "raw": self.raw_json}, indent=2, default=str))
 
