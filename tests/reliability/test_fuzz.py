@@ -452,8 +452,9 @@ class SnapTradeHarness(Harness):
     shapes = ST_SHAPES
 
     def spec(self) -> ConnectionSpec:
+        # thousands of requests a minute: a partner key with a raised limit (the default is 250/min)
         return ConnectionSpec("fz", Venue.SNAPTRADE, "https://api.snaptrade.example",
-                              {"client_id": "FUZZ", "user_id": "fuzzer"})
+                              {"client_id": "FUZZ", "user_id": "fuzzer"}, rate_limit_per_s=100_000.0)
 
     def secrets(self) -> dict[str, str]:
         return {"consumer_key": "fuzz-consumer-key-789", "user_secret": "fuzz-user-secret-012"}

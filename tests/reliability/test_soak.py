@@ -101,8 +101,10 @@ def scenario() -> dict[str, Any]:
 def connections(urls: dict[str, str]) -> tuple[list[ConnectionSpec], MemoryCredentialStore]:
     specs = [
         ConnectionSpec("as", Venue.AUTOSHARES, urls["autoshares"], {"username": "soak"}, timeout_s=TIMEOUT_S),
+        # the soak packs hours of polling into seconds: SnapTrade's default 250 requests/min (the adapter's
+        # pacing, tested in tests/venues) would throttle it, so this partner key has a raised limit
         ConnectionSpec("st", Venue.SNAPTRADE, urls["snaptrade"], {"client_id": "SOAK", "user_id": "soaker"},
-                       timeout_s=TIMEOUT_S),
+                       timeout_s=TIMEOUT_S, rate_limit_per_s=10_000.0),
         *(ConnectionSpec(f"tx{i}", Venue.TANX, urls["tanx"], timeout_s=TIMEOUT_S) for i in range(len(TX_KEYS))),
     ]
     secrets = {("as", "app_key"): AS_APP_KEY, ("as", "password"): AS_PASSWORD,

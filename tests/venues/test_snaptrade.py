@@ -484,7 +484,7 @@ async def test_connections_of_one_client_id_share_the_venue_budget(serve: Any) -
                            options={"client_id": CID, "user_id": UID}, timeout_s=5.0)
     second = SnapTradeAdapter(other, {"consumer_key": KEY, "user_secret": SECRET})
     host = urls["snaptrade"].split("://", 1)[1].rstrip("/")
-    module._BUDGETS[(host, CID)] = module.RequestBudget(limit=3, window_s=0.6)
+    module._BUDGETS[(host, CID, module.RATE_LIMIT_REQUESTS)] = module.RequestBudget(limit=3, window_s=0.6)
     try:
         started = time.monotonic()
         for adapter in (first, second, first):
@@ -494,6 +494,6 @@ async def test_connections_of_one_client_id_share_the_venue_budget(serve: Any) -
         assert time.monotonic() - started >= 0.55
         assert len(sims["snaptrade"].requests) == 4
     finally:
-        module._BUDGETS.pop((host, CID), None)
+        module._BUDGETS.pop((host, CID, module.RATE_LIMIT_REQUESTS), None)
         await first.aclose()
         await second.aclose()

@@ -160,13 +160,13 @@ class RequestBudget:
             await asyncio.sleep(wait)
 
 
-_BUDGETS: dict[tuple[str, str], RequestBudget] = {}
+_BUDGETS: dict[tuple[str, str, int], RequestBudget] = {}
 
 
-def _budget(host: str, client_id: str) -> RequestBudget:
-    budget = _BUDGETS.get((host, client_id))
+def _budget(host: str, client_id: str, per_minute: int) -> RequestBudget:
+    budget = _BUDGETS.get((host, client_id, per_minute))
     if budget is None:
-        budget = _BUDGETS[(host, client_id)] = RequestBudget()
+        budget = _BUDGETS[(host, client_id, per_minute)] = RequestBudget(per_minute)
     return budget
 
 
@@ -210,7 +210,10 @@ class SnapTradeAdapter(HttpAdapter):
         request.headers["Signature"] = sign(self.secret("consumer_key"), path, query, json_body)
 
     async def _exchange(self, *args: Any, **kwargs: Any) -> Reply:
-        await _budget(self._host(), self._option("client_id")).acquire()
+        # a partner whose limit SnapTrade raised says so in the connection's rate_limit_per_s
+        rate = self.spec.rate_limit_per_s
+        per_minute = max(1, round(rate * RATE_LIMIT_WINDOW_S)) if rate > 0 else RATE_LIMIT_REQUESTS
+        await _budget(self._host(), self._option("client_id"), per_minute).acquire()
         return await super()._exchange(*args, **kwargs)
 
     async def login(self) -> None:
