@@ -356,3 +356,27 @@ def test_listing_bodies_are_kept_as_a_preview_and_cancel_bodies_whole(store: Aud
     assert listed.raw_body.startswith(book[:512]) and "more characters not kept" in listed.raw_body
     assert len(listed.raw_body) < 600
     assert cancel.raw_body == book and failed.raw_body == book
+
+
+def test_the_writer_checkpoints_when_idle_never_inside_a_commit(tmp_path: Path) -> None:
+    from blotter.store.audit import _CHECKPOINT_EVERY
+
+    seen: list[int] = []  # the writer connection's auto-checkpoint setting, at each of its checkpoints
+
+    class Watched(AuditStore):
+        def _checkpoint(self, conn: sqlite3.Connection) -> None:  # type: ignore[override]
+            seen.append(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+            AuditStore._checkpoint(conn)
+
+    path = tmp_path / "audit.sqlite3"
+    store = Watched(path)
+    for i in range(_CHECKPOINT_EVERY + 50):  # one commit each, the writer idle in between
+        store.record_response(response(message=f"r{i}"))
+        store.flush()
+    assert seen == [0]  # SQLite never checkpoints inside our commits; the writer did, between two
+    store.close()
+    assert len(seen) == 2  # and once more on close
+    wal = Path(f"{path}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    with AuditStore(path) as again:
+        assert len(again.query(AuditQuery(limit=1000))) == _CHECKPOINT_EVERY + 50
