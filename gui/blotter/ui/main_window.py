@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self._last_note: dict[str, str] = {}
         self._refresh_soon: set[str] = set()
         self._refresh_first_queued = 0.0
+        self._cancel_events: list[CancelEvent] = []  # waiting for _apply_cancel_events
         self._clock: Callable[[], float] = time.monotonic
         self._log_reads = self.settings.log_successful_reads
         self.confirm_dialog: ConfirmCancelDialog | None = None
@@ -627,8 +628,21 @@ class MainWindow(QMainWindow):
         return [k for k in keys if k.connection not in bad and not self.is_read_only(k)]
 
     def _on_cancel_event(self, event: CancelEvent) -> None:
-        if self._closed:
-            return
+        """Cancel events reach the panes from a zero timer, in order: Qt runs it after the posted event
+        that runs the coordinator's steps (ui/loop.py), so a request leaves before the panes' updates and
+        repaints, not after them."""
+        self._cancel_events.append(event)
+        if len(self._cancel_events) == 1:
+            QTimer.singleShot(0, self, self._apply_cancel_events)
+
+    def _apply_cancel_events(self) -> None:
+        events, self._cancel_events = self._cancel_events, []
+        for event in events:
+            if self._closed:
+                return
+            self._apply_cancel_event(event)
+
+    def _apply_cancel_event(self, event: CancelEvent) -> None:
         entry = self.status_model.apply_cancel_event(event)
         if not entry.venue:
             spec = self.service.specs.get(event.key.connection)

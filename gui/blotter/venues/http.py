@@ -361,7 +361,6 @@ class HttpAdapter:
                 "or the URL holds characters HTTP cannot carry (check the username, password and options)"
             ) from None
         self._prepare(request, json_body)
-        described = self._describe(request, json_body, form)
         if self._limiter is not None:
             await self._limiter.acquire()
         started = time.perf_counter()
@@ -390,6 +389,7 @@ class HttpAdapter:
         except httpx.HTTPError as exc:
             failure = f"transport error talking to {self.display_name}: {type(exc).__name__}"
         latency_ms = (time.perf_counter() - started) * 1000
+        described = self._describe(request, json_body, form)  # redacted; after the exchange, off its path
         if failure is not None:
             response = VenueResponse(
                 venue=self.venue, connection=self.spec.name, action=action, http_status=None,
