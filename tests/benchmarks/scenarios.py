@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import random
 import subprocess
 import sys
@@ -80,12 +81,15 @@ def snaptrade(orders: int, accounts: int, *, latency_ms: int = 0,
 
 
 @contextmanager
-def served_subprocess(scenario: dict[str, Any], workdir: Path) -> Iterator[dict[str, str]]:
-    """Serve a scenario with ``blotter sim serve`` in its own process (the venue is not in our process)."""
+def served_subprocess(scenario: dict[str, Any], workdir: Path,
+                      cpus: set[int] | None = None) -> Iterator[dict[str, str]]:
+    """Serve a scenario with ``blotter sim serve`` in its own process (the venue is not in our process),
+    on ``cpus`` if given."""
     path = workdir / "scenario.json"
     path.write_text(json.dumps(scenario))
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     proc = subprocess.Popen([sys.executable, "-m", "blotter.cli", "sim", "serve", "--scenario", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=pin)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
