@@ -225,9 +225,9 @@ below the table lives in `tests/benchmarks/analysis.md`). Reproduce with:
 {args.command}
 ```
 
-Machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM, {m['os']}. **A shared 2-core machine**: other work
-was running during the measurement (load average at the end: {m['load']}), so wall times are noisy; each figure
-is the median of its runs, each run in a fresh process.
+Machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM, {m['os']}; load average when this report was written:
+{m['load']} (a shared virtual machine: wall times vary from run to run). Each figure is the median of its
+runs, each run in a fresh process.
 
 Versions: {versions(entries)}.
 
