@@ -104,7 +104,8 @@ def test_app_wide_read_only_from_settings(qtbot: Any, make_window: Any, env: Any
     dialog.read_only.setChecked(True)
     press_ok(qtbot, dialog)  # turning it on needs no confirmation
     assert window.read_only and window.service.read_only and ConfigStore().read_only
-    assert window.read_only_badge.isVisible() and window.read_only_badge.text() == "READ-ONLY"
+    qtbot.waitUntil(window.read_only_badge.isVisible)  # the toolbar shows it at its next layout
+    assert window.read_only_badge.text() == "READ-ONLY"
     assert "Settings" in window.read_only_badge.toolTip()
     for action in (window.action_cancel_selected, window.action_cancel_account, window.action_kill_switch):
         assert not action.isEnabled()
