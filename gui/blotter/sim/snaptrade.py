@@ -558,6 +558,19 @@ class SnapTradeSim(SimBase):
                                 status_code=404)
         return caller, account, content
 
+    async def _begin_order(self, request: Request) -> tuple[SimAccount, str] | Response:
+        """``_begin`` for a route about one order: the account and the body's ``brokerage_order_id``."""
+        begun = await self._begin(request)
+        if isinstance(begun, Response):
+            return begun
+        _, account, content = begun
+        assert account is not None
+        order_id = _order_id_from(content)
+        if order_id is None:
+            return JSONResponse(failed("brokerage_order_id: This field is required.", CODE_BAD_REQUEST),
+                                status_code=400)
+        return account, order_id
+
     # ------------------------------------------------------------------ routes
     def _starlette(self) -> Starlette:
         async def status(request: Request) -> Response:
@@ -626,15 +639,10 @@ class SnapTradeSim(SimBase):
                 return JSONResponse([o.record() for o in selected])
 
         async def order_detail(request: Request) -> Response:
-            begun = await self._begin(request)
+            begun = await self._begin_order(request)
             if isinstance(begun, Response):
                 return begun
-            _, account, content = begun
-            assert account is not None
-            order_id = _order_id_from(content)
-            if order_id is None:
-                return JSONResponse(failed("brokerage_order_id: This field is required.", CODE_BAD_REQUEST),
-                                    status_code=400)
+            account, order_id = begun
             with self.lock:
                 self._apply_due()
                 order = self.orders.get((account.id, order_id))
@@ -645,15 +653,10 @@ class SnapTradeSim(SimBase):
                 return JSONResponse(order.record())
 
         async def cancel(request: Request) -> Response:
-            begun = await self._begin(request)
+            begun = await self._begin_order(request)
             if isinstance(begun, Response):
                 return begun
-            _, account, content = begun
-            assert account is not None
-            order_id = _order_id_from(content)
-            if order_id is None:
-                return JSONResponse(failed("brokerage_order_id: This field is required.", CODE_BAD_REQUEST),
-                                    status_code=400)
+            account, order_id = begun
             if account.read_only:
                 # ❓ wording: the documented 403 example is generic; a read connection cannot trade.
                 return JSONResponse(failed("This connection is read-only and cannot place or cancel "
