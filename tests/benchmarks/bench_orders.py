@@ -35,6 +35,23 @@ from PySide6.QtWidgets import QTableView
 FILTER_TEXT = "m"
 
 
+def measure_step(out: dict[str, Any], name: str, change: Any, viewport: Any) -> None:
+    """Run ``change`` in the Qt loop under the heartbeat, then repaint ``viewport``; record the three times."""
+
+    def op() -> dict[str, float]:
+        t0 = time.perf_counter()
+        change()
+        t1 = time.perf_counter()
+        viewport.repaint()
+        t2 = time.perf_counter()
+        return {"model_ms": (t1 - t0) * 1000, "painted_ms": (t2 - t0) * 1000}
+
+    r = qtbench.measure(op)
+    out[f"{name}_ms"] = r["model_ms"]
+    out[f"{name}_painted_ms"] = r["painted_ms"]
+    out[f"{name}_stall_ms"] = r["stall_ms"]
+
+
 def run_blotter(n: int, accounts: int) -> dict[str, Any]:
     from blotter.ui.models.columns import column_index
     from blotter.ui.models.orders import OrdersTableModel
@@ -62,18 +79,7 @@ def run_blotter(n: int, accounts: int) -> dict[str, Any]:
     out: dict[str, Any] = {"peer": "blotter", "rows": n}
 
     def step(name: str, change: Any) -> None:
-        def op() -> dict[str, float]:
-            t0 = time.perf_counter()
-            change()
-            t1 = time.perf_counter()
-            vp.repaint()
-            t2 = time.perf_counter()
-            return {"model_ms": (t1 - t0) * 1000, "painted_ms": (t2 - t0) * 1000}
-
-        r = qtbench.measure(op)
-        out[f"{name}_ms"] = r["model_ms"]
-        out[f"{name}_painted_ms"] = r["painted_ms"]
-        out[f"{name}_stall_ms"] = r["stall_ms"]
+        measure_step(out, name, change, vp)
 
     def ingest() -> None:
         model.apply(orders)
@@ -181,18 +187,7 @@ def run_qsfpm(n: int, accounts: int) -> dict[str, Any]:
     out: dict[str, Any] = {"peer": "qsfpm", "rows": n}
 
     def step(name: str, change: Any) -> None:
-        def op() -> dict[str, float]:
-            t0 = time.perf_counter()
-            change()
-            t1 = time.perf_counter()
-            vp.repaint()
-            t2 = time.perf_counter()
-            return {"model_ms": (t1 - t0) * 1000, "painted_ms": (t2 - t0) * 1000}
-
-        r = qtbench.measure(op)
-        out[f"{name}_ms"] = r["model_ms"]
-        out[f"{name}_painted_ms"] = r["painted_ms"]
-        out[f"{name}_stall_ms"] = r["stall_ms"]
+        measure_step(out, name, change, vp)
 
     step("ingest", lambda: model.insert(rows))
     out["rows_ok"] = proxy.rowCount() == n
