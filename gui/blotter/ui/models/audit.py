@@ -8,7 +8,6 @@ top and records that fell off the limit leave at the bottom, so a refresh keeps 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -16,32 +15,25 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from ...store.audit import AuditRecord, iso_ms
 from ..theme import Colours, Tone
 from .accounts import venue_name
-from .records import RecordTableModel
+from .records import RecordColumn, RecordTableModel
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 _MAX_SHIFT = 256  # more records fell off the limit than this at once: reset instead of diffing
 
 
-@dataclass(frozen=True, slots=True)
-class AuditColumn:
-    id: str
-    header: str
-    width: int
-
-
-AUDIT_COLUMNS: tuple[AuditColumn, ...] = (
-    AuditColumn("time", "Time (UTC)", 178),
-    AuditColumn("what", "What", 128),
-    AuditColumn("connection", "Connection", 118),
-    AuditColumn("venue", "Venue", 76),
-    AuditColumn("account", "Account", 96),
-    AuditColumn("order", "Order", 84),
-    AuditColumn("http", "HTTP", 42),
-    AuditColumn("latency", "Latency", 62),
-    AuditColumn("outcome", "Outcome", 112),
-    AuditColumn("by", "By", 92),
-    AuditColumn("message", "Message (venue's words)", 380),
-    AuditColumn("detail", "Detail", 260),
+AUDIT_COLUMNS: tuple[RecordColumn, ...] = (
+    RecordColumn("time", "Time (UTC)", 178),
+    RecordColumn("what", "What", 128),
+    RecordColumn("connection", "Connection", 118),
+    RecordColumn("venue", "Venue", 76),
+    RecordColumn("account", "Account", 96),
+    RecordColumn("order", "Order", 84),
+    RecordColumn("http", "HTTP", 42),
+    RecordColumn("latency", "Latency", 62),
+    RecordColumn("outcome", "Outcome", 112),
+    RecordColumn("by", "By", 92),
+    RecordColumn("message", "Message (venue's words)", 380),
+    RecordColumn("detail", "Detail", 260),
 )
 _COL = {c.id: i for i, c in enumerate(AUDIT_COLUMNS)}
 _OUTCOME_TONES = {

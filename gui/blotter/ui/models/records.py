@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Protocol
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 
-class HasHeader(Protocol):
-    @property
-    def header(self) -> str: ...
+@dataclass(frozen=True, slots=True)
+class RecordColumn:
+    """One column of a record table: its id (what ``data`` shows), header and default width."""
+
+    id: str
+    header: str
+    width: int
 
 
 class RecordTableModel(QAbstractTableModel):
     """Column count, headers and flags from ``columns``; subclasses give rows and ``data``."""
 
-    columns: ClassVar[Sequence[HasHeader]] = ()
+    columns: ClassVar[Sequence[RecordColumn]] = ()
 
     def row_count(self) -> int:
         raise NotImplementedError

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 from ...core import CancelOutcome, CancelResult, OrderKey, VenueResponse
 from ...service import CancelEvent, CancelPhase
 from ..theme import Colours, Tone
-from .records import RecordTableModel
+from .records import RecordColumn, RecordTableModel
 
 
 class OutcomeKind(StrEnum):
@@ -100,25 +100,18 @@ class StatusEntry:
         ))
 
 
-@dataclass(frozen=True, slots=True)
-class StatusColumn:
-    id: str
-    header: str
-    width: int
-
-
-STATUS_COLUMNS: tuple[StatusColumn, ...] = (
-    StatusColumn("time", "Time", 62),
-    StatusColumn("connection", "Connection", 118),
-    StatusColumn("venue", "Venue", 76),
-    StatusColumn("account", "Account", 112),
-    StatusColumn("order", "Order", 80),
-    StatusColumn("action", "Action", 58),
-    StatusColumn("http", "HTTP", 42),
-    StatusColumn("outcome", "Outcome", 112),
-    StatusColumn("latency", "Latency", 62),
-    StatusColumn("message", "Venue message", 420),
-    StatusColumn("detail", "Detail", 300),
+STATUS_COLUMNS: tuple[RecordColumn, ...] = (
+    RecordColumn("time", "Time", 62),
+    RecordColumn("connection", "Connection", 118),
+    RecordColumn("venue", "Venue", 76),
+    RecordColumn("account", "Account", 112),
+    RecordColumn("order", "Order", 80),
+    RecordColumn("action", "Action", 58),
+    RecordColumn("http", "HTTP", 42),
+    RecordColumn("outcome", "Outcome", 112),
+    RecordColumn("latency", "Latency", 62),
+    RecordColumn("message", "Venue message", 420),
+    RecordColumn("detail", "Detail", 300),
 )
 _COL = {c.id: i for i, c in enumerate(STATUS_COLUMNS)}
 EntryRole = Qt.ItemDataRole.UserRole + 1
