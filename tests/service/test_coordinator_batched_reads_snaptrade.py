@@ -138,7 +138,9 @@ async def test_without_knowing_the_connection_cancels_are_confirmed_one_by_one(s
     svc, sim = _service(serve)
     keys = [OrderKey("st", LIVE, str(100 + i)) for i in range(PLAIN)]
     try:
-        results = await svc.cancel(keys, Provenance.CLI)  # no listing first: freshness unknown
+        # straight to the coordinator, no accounts listing first: freshness unknown
+        # (BlotterService.cancel lists the accounts first, to refuse venue-read-only ones)
+        results = await svc.coordinator.cancel_many(keys, Provenance.CLI)
     finally:
         await svc.aclose()
     assert Counter(r.outcome for r in results) == {CancelOutcome.CANCELLED: PLAIN}

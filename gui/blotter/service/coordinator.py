@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
@@ -53,7 +54,7 @@ from ..core import (
     VenueResponse,
 )
 from ..core.urgency import urgent_context
-from ..venues.base import VenueAdapter
+from ..venues.base import VenueAdapter, venue_identity
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,22 @@ class CancelEvent:
     order: Order | None = None
     result: CancelResult | None = None
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The venue order this attempt is about, the same for every spelling of its key and for every connection
+    # that reaches the same venue account (``venue|host|account|order id``; see ``venue_identity``).
+    identity: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptHeld:
+    """``before_send``'s answer when another process already has a cancel of this venue order on the wire.
+
+    The coordinator then sends nothing: it waits (up to its reconcile timeout) for ``outcome`` — the other
+    attempt's final result, or ``None`` if it did not finish in time — and reports that as its own outcome.
+    """
+
+    holder_attempt_id: str
+    holder: str  # who holds it, for the trader ("another Blotter process (pid 1234)")
+    outcome: Callable[[float], Awaitable[CancelResult | None]]  # called with the longest wait in seconds
 
 
 CancelListener = Callable[[CancelEvent], None]
@@ -96,8 +113,9 @@ class BatchOrderReader(Protocol):
     # Optional: ``batch_reads(account, in_flight) -> bool`` overrides the ``BATCH_READS_ABOVE`` rule for that
     # adapter (SnapTrade: a lower threshold, and only where its order list is real-time).
 
-# Awaited between the SENDING event and the request going on the wire (the audit makes the attempt durable).
-BeforeSend = Callable[[CancelEvent], Awaitable[None]]
+# Awaited between the SENDING event and the request going on the wire (the audit makes the attempt durable and
+# claims the venue order for this process). ``AttemptHeld``: another process is already cancelling it — send nothing.
+BeforeSend = Callable[[CancelEvent], Awaitable["AttemptHeld | None"]]
 
 
 @dataclass(slots=True)
@@ -112,6 +130,7 @@ class _Attempt:
     http_status: int | None = None
     venue_message: str = ""
     final_order: Order | None = None  # the order as last read for the result (rides on the DONE event)
+    identity: str = ""  # the venue order (see ``venue_identity``)
 
 
 class CancelCoordinator:
@@ -134,7 +153,8 @@ class CancelCoordinator:
         self._is_read_only = is_read_only or (lambda _key: False)
         self._before_send = before_send
         self._listeners: list[CancelListener] = []
-        self._in_flight: dict[OrderKey, _Attempt] = {}
+        self._in_flight: dict[OrderKey, _Attempt] = {}  # by canonical key
+        self._by_identity: dict[str, _Attempt] = {}  # by venue order, across connections reaching one account
         self._tasks: set[asyncio.Task[None]] = set()
         self._limits: dict[str, asyncio.Semaphore] = {}
         # batched re-reads: (connection, account) -> order id -> the futures waiting for it
@@ -148,22 +168,43 @@ class CancelCoordinator:
         return lambda: self._listeners.remove(listener)
 
     def in_flight(self, key: OrderKey) -> bool:
-        return key in self._in_flight
+        """Whether a cancel of this venue order is running (under any spelling of its key, on any connection)."""
+        if key in self._in_flight:
+            return True
+        canonical, identity = self._identify(key)
+        return canonical in self._in_flight or (bool(identity) and identity in self._by_identity)
 
     @property
     def in_flight_keys(self) -> frozenset[OrderKey]:
         return frozenset(self._in_flight)
 
+    def canonical(self, key: OrderKey) -> OrderKey:
+        """The one spelling of ``key`` its venue uses (``as/06303/073517`` → ``as/6303/73517``)."""
+        return self._identify(key)[0]
+
+    def _identify(self, key: OrderKey) -> tuple[OrderKey, str]:
+        adapter = self._adapters.get(key.connection)
+        if adapter is None:
+            return key, ""
+        return venue_identity(adapter, key)
+
     def submit(
         self, key: OrderKey, provenance: Provenance, batch_id: str = ""
     ) -> asyncio.Future[CancelResult]:
-        """Start a cancel (or join the one already running for this order); returns its result future."""
-        existing = self._in_flight.get(key)
+        """Start a cancel (or join the one already running for this venue order); returns its result future.
+
+        Every spelling of one order's key, and every connection that reaches the same venue account, is the
+        same venue order (``venue_identity``): while one attempt for it runs, the others join it.
+        """
+        key, identity = self._identify(key)
+        existing = self._in_flight.get(key) or (self._by_identity.get(identity) if identity else None)
         if existing is not None:
             return existing.future
         loop = asyncio.get_running_loop()
-        attempt = _Attempt(uuid.uuid4().hex, key, provenance, batch_id, loop.create_future())
+        attempt = _Attempt(uuid.uuid4().hex, key, provenance, batch_id, loop.create_future(), identity=identity)
         self._in_flight[key] = attempt
+        if identity:
+            self._by_identity[identity] = attempt
         self._per_account[(key.connection, key.account)] += 1
         # urgent: a loop that knows it (the window's) runs this ahead of other ready work (core/urgency.py)
         task = loop.create_task(self._run(attempt), name=f"cancel {key}", context=urgent_context())
@@ -177,7 +218,8 @@ class CancelCoordinator:
     async def cancel_many(
         self, keys: Iterable[OrderKey], provenance: Provenance, batch_id: str = ""
     ) -> list[CancelResult]:
-        futures = [self.submit(k, provenance, batch_id) for k in dict.fromkeys(keys)]
+        """One result per venue order: spellings of one order and duplicate connections share one attempt."""
+        futures = list(dict.fromkeys(self.submit(k, provenance, batch_id) for k in keys))
         return list(await asyncio.gather(*futures))
 
     async def aclose(self) -> None:
@@ -206,6 +248,8 @@ class CancelCoordinator:
             attempt.future.set_result(result)
 
     def _forget(self, attempt: _Attempt) -> None:
+        if attempt.identity and self._by_identity.get(attempt.identity) is attempt:
+            del self._by_identity[attempt.identity]
         if self._in_flight.pop(attempt.key, None) is not None:
             where = (attempt.key.connection, attempt.key.account)
             self._per_account[where] -= 1
@@ -222,10 +266,13 @@ class CancelCoordinator:
                                 f"{key.connection}/{key.account} is read-only: no cancel was sent", None)
         sending = self._emit(attempt, CancelPhase.SENDING, "cancel sent")
         if self._before_send is not None:
+            held: AttemptHeld | None = None
             try:
-                await self._before_send(sending)
+                held = await self._before_send(sending)
             except Exception:  # the cancel matters more than its bookkeeping
                 log.exception("before-send hook failed for %s", attempt.attempt_id)
+            if held is not None:
+                return await self._join_elsewhere(attempt, held)
         try:
             async with self._limit(key.connection, adapter):
                 receipt = await adapter.cancel(key)
@@ -257,21 +304,39 @@ class CancelCoordinator:
             self._emit(attempt, CancelPhase.PENDING, receipt.response.message, receipt.response, receipt.order)
         return await self._confirm(attempt, adapter, receipt.ack)
 
+    async def _join_elsewhere(self, attempt: _Attempt, held: AttemptHeld) -> CancelResult:
+        """Another process has this venue order's cancel on the wire: send nothing, report its outcome."""
+        self._emit(attempt, CancelPhase.PENDING, f"{held.holder} is already cancelling this order; no second "
+                                                 "request was sent")
+        other = await held.outcome(self.reconcile_timeout_s)
+        if other is None:
+            return self._result(attempt, CancelOutcome.PENDING, f"{held.holder} is cancelling this order", None,
+                                detail=f"no second request was sent; its attempt {held.holder_attempt_id} had "
+                                       f"no outcome after {self.reconcile_timeout_s:g} s — check the order")
+        attempt.http_status, attempt.latency_ms = other.http_status, other.latency_ms
+        note = f"{held.holder} cancelled this order first (attempt {held.holder_attempt_id}); no second request"
+        detail = f"{note}: {other.detail}" if other.detail else note
+        return dataclasses.replace(
+            other, key=attempt.key, attempt_id=attempt.attempt_id, provenance=attempt.provenance,
+            batch_id=attempt.batch_id, detail=detail)
+
     async def _confirm(self, attempt: _Attempt, adapter: VenueAdapter, ack: CancelAck) -> CancelResult:
-        """The venue accepted the cancel: poll until it shows the order terminal, or time out."""
+        """The venue accepted the cancel: poll until it shows the order terminal, or time out.
+
+        Only the venue's own reading of the order says "cancelled". An acknowledgement whose re-read fails
+        (an error, a timeout, an order the venue no longer lists) stays *pending*: accepted, not confirmed —
+        even when the acknowledgement itself said "cancelled" (AutoShares 204, SnapTrade's brokerage reply,
+        tanX's echoed order): those answers have been seen to be wrong, and money rides on the word.
+        """
         words = attempt.venue_message
         order, read_error = await self._poll(attempt, adapter, until_terminal=True)
         if order is None:
-            if ack is CancelAck.DONE and isinstance(read_error, NotFoundError | None):
-                return self._result(attempt, CancelOutcome.CANCELLED, words, None,
-                                    detail="the venue answered that the order is cancelled; "
-                                           "it no longer lists the order")
-            if ack is CancelAck.DONE:
-                return self._result(attempt, CancelOutcome.CANCELLED, words, None,
-                                    detail=f"the venue answered that the order is cancelled; "
-                                           f"re-reading it failed: {read_error}")
+            said = "the venue answered that the order is cancelled" if ack is CancelAck.DONE else \
+                "accepted by the venue"
+            seen = ("it no longer lists the order" if isinstance(read_error, NotFoundError)
+                    else f"re-reading it failed: {read_error}")
             return self._result(attempt, CancelOutcome.PENDING, words, None,
-                                detail=f"accepted by the venue; could not re-read the order: {read_error}")
+                                detail=f"{said}, but it is not confirmed: {seen} — check the order")
         return self._from_order(attempt, order, accepted=True)
 
     async def _reconcile_unknown(
@@ -347,7 +412,9 @@ class CancelCoordinator:
             try:
                 order = await self._get_order(adapter, attempt.key)
             except NotFoundError as exc:
-                return last_order, exc
+                # the venue did know this order a moment ago: it may lag; keep asking until the deadline
+                last_error = exc
+                continue
             except AuthError as exc:
                 return last_order, exc
             except VenueError as exc:

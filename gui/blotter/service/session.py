@@ -128,6 +128,7 @@ class BlotterService:
         self.health: dict[str, ConnectionHealth] = {name: ConnectionHealth() for name in self.specs}
         # accounts the venue itself reports as read-only (AutoShares AccessType, SnapTrade "read" authorizations)
         self._read_only_accounts: set[tuple[str, str]] = set()
+        self._accounts_read: set[str] = set()  # connections whose accounts were listed in this run
         self._response_listeners: list[ResponseListener] = []
         self._writes: set[asyncio.Task[None]] = set()  # rotated tokens on their way to the store
         self._retiring: set[asyncio.Task[None]] = set()  # replaced adapters, closed once idle
@@ -152,6 +153,8 @@ class BlotterService:
         return self.is_account_read_only(key.connection, key.account)
 
     def _learn_accounts(self, accounts: Iterable[Account]) -> None:
+        accounts = list(accounts)
+        self._accounts_read.update(a.connection for a in accounts)
         for account in accounts:
             pair = (account.connection, account.account_id)
             if account.read_only:
@@ -184,6 +187,9 @@ class BlotterService:
             on_tokens = getattr(adapter, "on_tokens", None)
             if on_tokens is not None:  # tanX with pasted tokens: keep the rotated pair
                 on_tokens(functools.partial(self._tokens_rotated, name))
+            read_tokens_with = getattr(adapter, "read_tokens_with", None)
+            if read_tokens_with is not None:  # ... and look for a newer pair another process stored
+                read_tokens_with(functools.partial(self._stored_tokens, name))
             self._adapters[name] = adapter
         return adapter
 
@@ -215,6 +221,7 @@ class BlotterService:
         del self.specs[name]
         self.health.pop(name, None)
         self._read_only_accounts = {pair for pair in self._read_only_accounts if pair[0] != name}
+        self._accounts_read.discard(name)
         self._retire(name)
 
     def _retire(self, name: str) -> None:
@@ -258,6 +265,15 @@ class BlotterService:
         except CredentialError as exc:
             log.warning("connection %s: the refreshed tokens could not be stored (%s); paste new tokens "
                         "after a restart", name, exc)
+
+    async def _stored_tokens(self, name: str) -> Mapping[str, str]:
+        def read() -> Mapping[str, str]:
+            return read_secrets(self.credentials, name, ("access_token", "refresh_token"))
+
+        tokens = await asyncio.to_thread(read)
+        if self.audit is not None:
+            self.audit.add_secrets(v for v in tokens.values() if v)
+        return tokens
 
     def add_response_listener(self, listener: ResponseListener) -> None:
         self._response_listeners.append(listener)
@@ -347,9 +363,27 @@ class BlotterService:
     ) -> list[CancelResult]:
         for key in keys:
             self.check_can_cancel(key.connection, key.account)
-        for name in {k.connection for k in keys}:
+        names = {k.connection for k in keys}
+        for name in names:
             self.adapter(name)  # missing secrets fail here, before any request is sent
+        await self._learn_accounts_of(names)
+        keys = [self.coordinator.canonical(k) for k in keys]
+        for key in keys:  # an account the venue reports read-only is refused before any cancel is sent
+            self.check_can_cancel(key.connection, key.account)
         return await self.coordinator.cancel_many(keys, provenance, batch_id)
+
+    async def _learn_accounts_of(self, names: Iterable[str]) -> None:
+        """Read the accounts of connections not listed yet in this run (which are read-only at the venue;
+        SnapTrade's spelling of account ids). A connection whose accounts cannot be read is not stopped
+        here: its cancel goes out and the venue answers for itself (an emergency cancel must not wait)."""
+        todo = [n for n in names if n not in self._accounts_read]
+        if todo:
+            await self._fan_out(todo, self._list_accounts_once)
+
+    async def _list_accounts_once(self, name: str) -> list[Account]:
+        accounts = await self.adapter(name).list_accounts()
+        self._learn_accounts(accounts)
+        return accounts
 
     async def cancel_all(
         self, flt: OrderFilter, provenance: Provenance = Provenance.CANCEL_ALL

@@ -53,10 +53,11 @@ from ..core import (
     Venue,
     VenueError,
     VenueProtocolError,
+    VenueRefused,
 )
 from ..core.connection import ConnectionSpec
 from .base import RECENT_DAYS, Capabilities, CodePrompt, newest_first
-from .http import HttpAdapter, Reply, parse_time, require_decimal, to_decimal
+from .http import HttpAdapter, Reply, parse_time, refusal_in_success, require_decimal, to_decimal
 
 CANCEL_MODES = ("quick", "sync")
 # New, PartiallyFilled, PendingCancel, Stopped, Suspended, PendingNew, AcceptedForBidding, PendingReplace
@@ -283,11 +284,40 @@ class AutoSharesAdapter(HttpAdapter):
         reply = await self.send(
             Action.CANCEL, "DELETE", path, account=key.account, order_id=key.order_id, idempotent=False
         )
+        if not reply.ok:
+            raise self.error_for(reply)
+        refused = self._refusal_in(reply)
+        if refused is not None:  # "200 {"Message": "Order cannot be cancelled…"}" is no acknowledgement
+            raise VenueRefused(refused, reply.response)
+        echoed = self._echoed_order(key, reply)
+        # 204 and 200 say "cancelled"; the quick route's answer is the API's alone (not the venue's), and
+        # either way the coordinator re-reads the order before it says cancelled (venues.md §1.5).
         if reply.status in (200, 204):
-            return CancelReceipt(CancelAck.DONE, reply.response, self._echoed_order(key, reply))
-        if reply.ok:  # an undocumented 2xx (202…): accepted, not said to be cancelled
-            return CancelReceipt(CancelAck.QUEUED, reply.response, self._echoed_order(key, reply))
-        raise self.error_for(reply)
+            return CancelReceipt(CancelAck.DONE, reply.response, echoed)
+        return CancelReceipt(CancelAck.QUEUED, reply.response, echoed)  # an undocumented 2xx (202…)
+
+    def _refusal_in(self, reply: Reply) -> str | None:
+        """A 2xx body that is not the order: a message or an error is the venue's refusal."""
+        if not reply.body.strip():
+            return None
+        try:
+            data = reply.json()
+        except VenueError:
+            return None  # unreadable: the re-read decides
+        if not isinstance(data, dict):
+            return None
+        refused = refusal_in_success(data, reply.response.message)
+        if refused is not None:
+            return refused
+        is_order = "Id" in data and "Status" in data
+        message = data.get("Message", data.get("message"))
+        if not is_order and isinstance(message, str) and message.strip():
+            return reply.response.message or message
+        return None
+
+    def canonical_key(self, key: OrderKey) -> OrderKey:
+        """AutoShares ids are int32 numbers: ``06303/073517`` is ``6303/73517``."""
+        return OrderKey(key.connection, _canonical_number(key.account), _canonical_number(key.order_id))
 
     def _echoed_order(self, key: OrderKey, reply: Reply) -> Order | None:
         """The documented 200 carries an "object"; use it if it is an order, never fail on it."""
@@ -424,11 +454,17 @@ class AutoSharesAdapter(HttpAdapter):
 
 
 def _whole(value: str, what: str) -> str:
-    """AutoShares ids are int32 path segments; anything else is refused before it is sent."""
+    """AutoShares ids are int32 path segments, sent in one spelling (``073517`` → ``73517``); anything
+    else is refused before it is sent."""
     text = str(value).strip()
     if not _WHOLE_RE.match(text) or int(text) >= 2**31:
         raise NotFoundError(f"AutoShares {what} ids are whole numbers; {value!r} is not one")
-    return text
+    return str(int(text))
+
+
+def _canonical_number(value: str) -> str:
+    text = str(value).strip()
+    return str(int(text)) if _WHOLE_RE.match(text) and len(text) <= 30 else text
 
 
 def _int_value(value: Any) -> int:

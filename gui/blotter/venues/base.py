@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from ..core import Account, CancelReceipt, Order, OrderKey, Side, Venue, VenueResponse
 from ..core.connection import ConnectionSpec
@@ -67,6 +68,26 @@ class VenueAdapter(Protocol):
     async def aclose(self) -> None: ...
 
 
+def venue_identity(adapter: Any, key: OrderKey) -> tuple[OrderKey, str]:
+    """``key`` in its venue's one spelling, and the venue order it names: ``venue|host|account|order id``.
+
+    The adapter's ``canonical_key(key)`` (where it has one) spells ids the way the venue does: AutoShares
+    and tanX ids as plain numbers (``073517`` is ``73517``), a tanX wallet in its checksum form, a SnapTrade
+    account id as the venue lists it. The identity leaves out the connection, so two connections that reach
+    one venue account (two logins to a joint account, a quick and a sync connection) name one venue order
+    alike. An adapter without a ``spec`` (a test double) has no identity (``""``).
+    """
+    canonicalize = getattr(adapter, "canonical_key", None)
+    canonical = canonicalize(key) if callable(canonicalize) else key
+    spec = getattr(adapter, "spec", None)
+    venue = getattr(adapter, "venue", None)
+    if spec is None or venue is None:
+        return canonical, ""
+    parts = urlsplit(str(spec.base_url).strip())
+    host = (parts.netloc or parts.path).lower().rstrip("/")
+    return canonical, f"{getattr(venue, 'value', venue)}|{host}|{canonical.account}|{canonical.order_id}"
+
+
 def newest_first(orders: Iterable[Order], *, days: float, now: datetime | None = None) -> list[Order]:
     """Orders created within the last ``days`` (those without a creation time are kept), newest first."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
@@ -77,4 +98,5 @@ def newest_first(orders: Iterable[Order], *, days: float, now: datetime | None =
 
 __all__ = [
     "RECENT_DAYS", "Capabilities", "CodePrompt", "ConnectionSpec", "ResponseListener", "VenueAdapter", "newest_first",
+    "venue_identity",
 ]

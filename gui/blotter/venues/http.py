@@ -602,3 +602,31 @@ def parse_time(value: Any) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+_FAILED_WORDS = frozenset({"error", "failed", "failure", "fail", "rejected"})
+
+
+def refusal_in_success(data: Any, words: str) -> str | None:
+    """The venue's refusal hidden in a 2xx answer to a write, or ``None`` if the body reads as success.
+
+    Seen in the field and in RELIABILITY-FINDINGS H1: ``200 {"Message": "Order cannot be cancelled…"}``,
+    ``200 {"error": "Order is locked"}``, ``{"IsSucceed": false, "Errors": […]}``, ``{"status": "error"}``.
+    A cancel answered like that is not an acknowledgement: the caller treats it as the venue's refusal
+    (``words`` is the venue's message as already extracted for the status pane).
+    """
+    if not isinstance(data, Mapping):
+        return None
+    for name in ("error", "Error", "errors", "Errors"):
+        value = data.get(name)
+        if value not in (None, "", [], {}, False):
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                value = "; ".join(value)
+            text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))[:300]
+            return words if text in words else text
+    if data.get("IsSucceed") is False or data.get("success") is False or data.get("ok") is False:
+        return words or "the venue answered that the request did not succeed"
+    status = data.get("status")
+    if isinstance(status, str) and status.strip().lower() in _FAILED_WORDS:
+        return words or f"the venue answered status {status!r}"
+    return None

@@ -65,9 +65,18 @@ from ..core import (
     Venue,
     VenueError,
     VenueProtocolError,
+    VenueRefused,
 )
 from .base import RECENT_DAYS, Capabilities, newest_first
-from .http import HttpAdapter, Reply, _generic_message, parse_time, path_segment, to_decimal
+from .http import (
+    HttpAdapter,
+    Reply,
+    _generic_message,
+    parse_time,
+    path_segment,
+    refusal_in_success,
+    to_decimal,
+)
 
 # The API returns at most 90 days of orders (``days`` 1-90, default 30). An order placed more than
 # 90 days ago that is still working cannot be listed through this endpoint at all.
@@ -384,8 +393,20 @@ class SnapTradeAdapter(HttpAdapter):
         if not isinstance(data, Mapping):
             raise VenueProtocolError("SnapTrade answered a cancel with something other than an object",
                                      reply.response)
+        refused = refusal_in_success(data, reply.response.message)
+        if refused is not None:  # a 200 carrying an error is no acknowledgement
+            raise VenueRefused(refused, reply.response)
         ack = CancelAck.DONE if _says_cancelled(data.get("raw_response")) else CancelAck.QUEUED
         return CancelReceipt(ack=ack, response=reply.response)
+
+    def canonical_key(self, key: OrderKey) -> OrderKey:
+        """The account id as SnapTrade lists it (ids are UUIDs: a typed upper-case one is the same account)."""
+        account = key.account.strip()
+        for known in self._realtime:  # every account id of the last listing
+            if known.lower() == account.lower():
+                account = known
+                break
+        return OrderKey(key.connection, account, key.order_id.strip())
 
     async def list_recent_orders(self, account: str, *, days: int = RECENT_DAYS) -> list[Order]:
         """``orders?state=all&days=N`` (N within the API's 1-90): every state, newest first."""

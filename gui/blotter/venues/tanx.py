@@ -29,7 +29,7 @@ import concurrent.futures
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -58,7 +58,7 @@ from ..core import (
 from ..core.connection import ConnectionSpec
 from ..core.eth import address_of_key, to_checksum_address
 from .base import RECENT_DAYS, Capabilities, CodePrompt, newest_first
-from .http import HttpAdapter, Reply, parse_time, require_decimal, to_decimal
+from .http import HttpAdapter, Reply, parse_time, refusal_in_success, require_decimal, to_decimal
 
 NONCE_PATH = "/sapi/v1/auth/v2/nonce/"
 LOGIN_PATH = "/sapi/v1/auth/v2/login/"
@@ -168,6 +168,7 @@ class TanxAdapter(HttpAdapter):
         self._refresh = (secrets.get("refresh_token") or "").strip() if pasted else ""
         self.eth_address = self._resolve_address(spec.option("eth_address"))
         self._token_listeners: list[Callable[[Mapping[str, str]], None]] = []
+        self._token_source: Callable[[], Awaitable[Mapping[str, str]]] | None = None
         if self._private_key:
             preload_signer()  # the first wallet login signs: have eth_account ready by then
 
@@ -175,6 +176,14 @@ class TanxAdapter(HttpAdapter):
         """``callback({"access_token", "refresh_token"})`` whenever a refresh replaces pasted tokens
         (the venue rotates the refresh token: the store must keep the new pair, or the next start fails)."""
         self._token_listeners.append(callback)
+
+    def read_tokens_with(self, source: Callable[[], Awaitable[Mapping[str, str]]]) -> None:
+        """Where to look for a newer pasted pair when the venue refuses our refresh token.
+
+        Refresh tokens rotate and are single-use: another process on the same profile (the CLI beside the
+        window) may have refreshed first and stored the new pair. ``source()`` reads the stored pair again.
+        """
+        self._token_source = source
 
     def _resolve_address(self, option: str) -> str:
         derived = ""
@@ -221,7 +230,10 @@ class TanxAdapter(HttpAdapter):
                 return
             if reply.status != 401:
                 raise self._login_error(reply)
+        refused = self._refresh
         if self._refresh and await self._try_refresh():
+            return
+        if not self._private_key and await self._tokens_stored_elsewhere(refused):
             return
         if not self._private_key:
             raise AuthError(
@@ -247,6 +259,29 @@ class TanxAdapter(HttpAdapter):
             )
         self._set_tokens(*tokens)
         return True
+
+    async def _tokens_stored_elsewhere(self, refused: str) -> bool:
+        """Once per refusal: use a newer pair another process stored (see ``read_tokens_with``)."""
+        if self._token_source is None:
+            return False
+        try:
+            stored = await self._token_source()
+        except Exception:  # the keyring is not readable now: the refusal stands
+            return False
+        access = (stored.get("access_token") or "").strip()
+        refresh = (stored.get("refresh_token") or "").strip()
+        if not refresh or refresh == refused:
+            return False
+        self.remember_secret(access)
+        self.remember_secret(refresh)
+        if access:
+            reply = await self.send(Action.LOGIN, "GET", PROFILE_PATH, authed=False,
+                                    headers={"Authorization": f"JWT {access}"}, account=self.eth_address)
+            if reply.ok:
+                self._access, self._refresh = access, refresh  # already stored: nothing to write back
+                return True
+        self._refresh = refresh
+        return await self._try_refresh()
 
     async def _wallet_login(self) -> None:
         reply = await self.send(Action.LOGIN, "POST", NONCE_PATH, json_body={"eth_address": self.eth_address},
@@ -359,6 +394,9 @@ class TanxAdapter(HttpAdapter):
             account=self.eth_address, order_id=key.order_id,
         )
         payload = self._payload(reply, (dict, str))
+        refused = refusal_in_success(_envelope(reply), reply.response.message)
+        if refused is not None:  # a success envelope that also carries an error is no acknowledgement
+            raise VenueRefused(refused, reply.response)
         order = None
         if isinstance(payload, dict) and payload:
             order = self.map_one(reply, payload, self._order_from)
@@ -366,6 +404,16 @@ class TanxAdapter(HttpAdapter):
         done = order is not None and order.status is OrderStatus.CANCELLED
         ack = CancelAck.DONE if done else CancelAck.QUEUED
         return CancelReceipt(ack=ack, response=reply.response, order=order)
+
+    def canonical_key(self, key: OrderKey) -> OrderKey:
+        """The wallet in its checksum form, the order id as a plain number (``025768801`` is ``25768801``)."""
+        account = key.account.strip()
+        if account.lower() == self.eth_address.lower():
+            account = self.eth_address
+        order_id = key.order_id.strip()
+        if _ORDER_ID_RE.fullmatch(order_id):
+            order_id = str(int(order_id))
+        return OrderKey(key.connection, account, order_id)
 
     async def cancel_many(self, account: str, *, market: str, side: Side | None = None) -> CancelReceipt:
         """Venue bulk cancel of the wallet's open orders in ``market`` (at most 100 per request)."""
