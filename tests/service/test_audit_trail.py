@@ -385,3 +385,54 @@ async def test_recovery_is_cheap_when_nothing_is_in_flight(serve) -> None:
         await svc.aclose()
         audit.close()
     assert sims["autoshares"].requests == []  # nobody was asked anything
+
+
+async def test_restart_waits_for_a_young_interrupted_request_before_saying_not_cancelled(serve) -> None:
+    """M1: the dead process's DELETE reaches the venue after the restart read; recovery must not have settled
+    "failed — NOT cancelled" already (one immediate read did, and the trail could never be corrected)."""
+    sims, urls = serve(scenario([as_order(1)], [], []))
+    as_sim = sims["autoshares"]
+    held = as_sim.add_fault({"method": "DELETE", "path": r"/orders/1$", "action": "hold", "times": 1})
+    audit = AuditStore()
+    svc = build(urls, audit)
+    await interrupt(svc, audit, [("as/7001/1", Provenance.CLI, "")],
+                    lambda: len(as_sim.requests_matching("DELETE", r"/orders/1$")) == 1)
+    assert as_sim.order_status(1) == "New"  # the request is still inside the venue
+
+    audit = AuditStore()
+    svc = build(urls, audit)
+    try:
+        recovering = asyncio.ensure_future(svc.recover_in_flight())
+        # the restart has read the order (still New) before the venue processes the old request
+        await wait_for(lambda: len(as_sim.requests_matching("GET", r"/orders/1$")) >= 1, "the first re-read")
+        assert not recovering.done()
+        held.release()
+        [result] = await asyncio.wait_for(recovering, 10)
+    finally:
+        await svc.aclose()
+        audit.close()
+    assert as_sim.order_status(1) == "Canceled"
+    assert (result.outcome, result.final_status) == (CancelOutcome.CANCELLED, OrderStatus.CANCELLED), result
+    assert result.provenance is Provenance.RECONCILIATION
+
+
+async def test_restart_still_says_not_cancelled_once_the_request_cannot_be_on_its_way(serve) -> None:
+    sims, urls = serve(scenario([as_order(1, cancel={"mode": "timeout", "delay_ms": 60000, "effect": "none"})],
+                                [], []))
+    as_sim = sims["autoshares"]
+    audit = AuditStore()
+    svc = build(urls, audit)
+    await interrupt(svc, audit, [("as/7001/1", Provenance.CLI, "")],
+                    lambda: len(as_sim.requests_matching("DELETE", r"/orders/1$")) == 1)
+    audit = AuditStore()
+    svc = build(urls, audit)
+    started = time.monotonic()
+    try:
+        [result] = await svc.recover_in_flight()
+    finally:
+        await svc.aclose()
+        audit.close()
+    # polled until the attempt was 2 x 0.5 s old, then settled by what the venue shows
+    assert result.outcome is CancelOutcome.FAILED and "NOT cancelled" in result.detail
+    assert len(as_sim.requests_matching("GET", r"/orders/1$")) >= 2
+    assert time.monotonic() - started < 10

@@ -2,8 +2,11 @@
 
 The audit records each attempt's start before its request goes on the wire, so an attempt that never
 got its outcome is still ``in_flight`` there. At the next start each such attempt (of a process that is
-gone) is re-read once at the venue and gets its one final outcome, provenance ``reconciliation``, by
-the coordinator's truth rules:
+gone) is re-read at the venue and gets its one final outcome, provenance ``reconciliation``, by the
+coordinator's truth rules. An attempt younger than ``GRACE_TIMEOUTS`` × its connection's request timeout
+may still have its request on the way to (or inside) the venue — the dead process's DELETE can be
+processed seconds after the crash — so it is polled, as an unknown outcome is, until the venue shows the
+order terminal or the attempt is that old; only then is "still open" read as NOT cancelled:
 
     cancelled → cancelled;  filled → rejected (too late);  other terminal → rejected;
     pending_cancel → pending;  still open → pending if the venue had accepted the cancel,
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ..core import (
@@ -33,10 +37,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted: Blotter stopped before this cancel finished"
+GRACE_TIMEOUTS = 2.0  # how many request timeouts an interrupted request may still be on its way
+POLL_INITIAL_S, POLL_MAX_S = 0.25, 2.0
 
 
-async def recover_in_flight(service: BlotterService) -> list[CancelResult]:
-    """Give every orphaned attempt its one final outcome; returns those outcomes (oldest attempt first)."""
+async def recover_in_flight(service: BlotterService, grace_timeouts: float = GRACE_TIMEOUTS) -> list[CancelResult]:
+    """Give every orphaned attempt its one final outcome; returns those outcomes (oldest attempt first).
+
+    ``grace_timeouts``: see the module docstring (0 settles every attempt on one read).
+    """
     audit = service.audit
     if audit is None:
         return []
@@ -50,7 +59,7 @@ async def recover_in_flight(service: BlotterService) -> list[CancelResult]:
     limits: dict[str, asyncio.Semaphore] = {}
 
     async def one(attempt: AttemptRecord) -> CancelResult:
-        order, error = await _read(service, attempt, limits)
+        order, error = await _read_when_settled(service, attempt, limits, grace_timeouts)
         result = settle(attempt, order, error)
         spec = service.specs.get(attempt.key.connection)
         audit.record_cancel(CancelTransition(
@@ -66,6 +75,29 @@ async def recover_in_flight(service: BlotterService) -> list[CancelResult]:
         log.info("recovered cancel attempt %s for %s: %s (%s)", result.attempt_id, result.key,
                  result.outcome.value, result.detail)
     return results
+
+
+async def _read_when_settled(
+    service: BlotterService, attempt: AttemptRecord, limits: dict[str, asyncio.Semaphore], grace_timeouts: float
+) -> tuple[Order | None, str]:
+    """Read the order; while the attempt is young and the order not terminal, read again (with back-off)."""
+    spec = service.specs.get(attempt.key.connection)
+    grace = timedelta(seconds=grace_timeouts * (spec.timeout_s if spec is not None else 10.0))
+    settled_at = attempt.started_at + grace
+    delay = POLL_INITIAL_S
+    while True:
+        order, error = await _read(service, attempt, limits)
+        if order is not None and order.status.is_terminal:
+            return order, error
+        left = (settled_at - datetime.now(UTC)).total_seconds()
+        if left <= 0 or _connection_gone(service, attempt):
+            return order, error
+        await asyncio.sleep(min(delay, left))
+        delay = min(delay * 1.6, POLL_MAX_S)
+
+
+def _connection_gone(service: BlotterService, attempt: AttemptRecord) -> bool:
+    return attempt.key.connection not in service.specs
 
 
 async def _read(
