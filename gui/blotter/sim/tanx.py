@@ -9,7 +9,7 @@ Scenario section (JSON)::
 
     {"wallets": [{"private_key"?: "0x…", "eth_address"?: "0x…", "name": "Alpha",
                   "balances": [{"currency": "usdc", "balance": "1000", "locked": "0"}]}],
-     "access_ttl_s": 900, "refresh_ttl_s": 86400,
+     "access_ttl_s": 900, "refresh_ttl_s": 86400, "single_use_refresh"?: false,
      "orders": [{"id": 1, "uuid"?: "…", "wallet": "0x…", "market": "btcusdc", "side": "buy",
                  "ord_type": "limit", "price": "60000", "stop_price"?: null, "origin_volume": "0.1",
                  "executed_volume"?: "0", "state": "wait", "created_at"?: "2024-05-31T09:02:00+00:00",
@@ -23,7 +23,9 @@ Assumptions (❓ in venues.md, not confirmed by any source we could reach):
   {"token_class":"AccessToken","token_type":"access","message":"Token is invalid or expired"}}``. The SDK
   only requires ``payload.token_type == "access"``; a missing header gets 401 with ``payload: {}``.
 - A bad or expired refresh token gets 401 with ``payload.token_type == "refresh"``.
-- Refresh rotates the refresh token; the old one stays valid until it expires (no blacklist).
+- Refresh rotates the refresh token; the old one stays valid until it expires (no blacklist). With
+  ``single_use_refresh`` a used refresh token is refused afterwards (SimpleJWT's ``BLACKLIST_AFTER_ROTATION``,
+  which RELIABILITY-FINDINGS M5 found in the field): two processes sharing one pasted pair then race.
 - Nonces are valid for 300 s; a wallet may hold a few outstanding nonces (each burnt by its login).
 - ``GET /sapi/v1/orders/{id}`` of an unknown or foreign order → 404 ``"Order not found"``; cancelling one
   → 400 with the same words. Cancelling an order that is not ``pending``/``wait`` → 400 ``"Order is not
@@ -256,6 +258,7 @@ class TanxSim(SimBase):
         orders: list[SimOrder] | None = None,
         access_ttl_s: float = 900.0,
         refresh_ttl_s: float = 86400.0,
+        single_use_refresh: bool = False,
     ) -> None:
         super().__init__(settings, clock)
         self.wallets: dict[str, SimWallet] = {w.address.lower(): w for w in wallets or []}
@@ -266,6 +269,8 @@ class TanxSim(SimBase):
         self._index: dict[tuple[str, str], list[int]] | None = None
         self.access_ttl_s = access_ttl_s
         self.refresh_ttl_s = refresh_ttl_s
+        self.single_use_refresh = single_use_refresh
+        self._used_refresh: set[str] = set()
         self._key = secrets.token_bytes(32)
         self._tokens: dict[str, _Token] = {}  # jti -> token record
         self._nonces: dict[str, list[tuple[str, float]]] = {}  # address(lower) -> [(message, expires)]
@@ -306,8 +311,11 @@ class TanxSim(SimBase):
             raise ValueError("tanx.access_ttl_s and refresh_ttl_s must be numbers of seconds") from None
         if access_ttl <= 0 or refresh_ttl <= 0:
             raise ValueError("tanx.access_ttl_s and refresh_ttl_s must be positive")
+        single_use = section.get("single_use_refresh", False)
+        if not isinstance(single_use, bool):
+            raise ValueError("tanx.single_use_refresh must be true or false")
         return cls(settings, clock, wallets=wallets, orders=orders, access_ttl_s=access_ttl,
-                   refresh_ttl_s=refresh_ttl)
+                   refresh_ttl_s=refresh_ttl, single_use_refresh=single_use)
 
     # ------------------------------------------------------------------ venue shapes for the middleware
     def rate_limited_response(self, retry_after: int) -> Response:
@@ -562,6 +570,12 @@ class TanxSim(SimBase):
         if not raw:
             return error(400, "refresh: This field is required.")
         address = self._check_token(raw, "refresh")
+        with self.lock:
+            if address is not None and self.single_use_refresh:
+                if raw in self._used_refresh:
+                    address = None  # blacklisted after its rotation
+                else:
+                    self._used_refresh.add(raw)
         if address is None:
             return error(401, "Token is invalid or expired", {
                 "token_class": "RefreshToken", "token_type": "refresh",
