@@ -432,8 +432,14 @@ class HttpAdapter:
     def error_for(self, reply: Reply, prefix: str = "") -> VenueError:
         """Map a non-2xx reply to a typed error carrying the venue's words."""
         words = reply.response.message
-        message = f"{prefix}{words}" if prefix else words
         status = reply.status
+        if 300 <= status < 400:  # never followed: a redirect can carry credentials to another host
+            target = self.redactor.url(reply.headers.get("location", "")) or "no address given"
+            words = (f"HTTP {status} {_reason(status)}: {self.display_name} redirected the request ({target}); "
+                     "Blotter does not follow redirects — check the connection's base URL")
+        elif not words.strip(' "\''):
+            words = f"HTTP {status} {_reason(status)} (no message)"
+        message = f"{prefix}{words}" if prefix else words
         if status in (401, 403):
             return AuthError(message, reply.response)
         if status == 404:
