@@ -53,6 +53,7 @@ from ..core import (
     VenueRefused,
     VenueResponse,
 )
+from ..core.outcome import Answer, judge
 from ..core.urgency import urgent_context
 from ..venues.base import VenueAdapter, venue_identity
 
@@ -287,6 +288,11 @@ class CancelCoordinator:
             self._note(attempt, exc.response, exc.message)
             self._emit(attempt, CancelPhase.RECONCILING, exc.message, exc.response)
             order = await self._read_once(adapter, key)
+            if order is not None and order.status is OrderStatus.PENDING_CANCEL:
+                # "a cancel is already pending" (SnapTrade 400, AutoShares 409 on PendingCancel): the venue has
+                # a cancel of this order in hand, ours or an earlier one — follow it as an accepted one
+                self._emit(attempt, CancelPhase.PENDING, exc.message, exc.response, order)
+                return await self._confirm(attempt, adapter, CancelAck.QUEUED)
             return self._refused(attempt, exc, order)
         except OutcomeUnknown as exc:
             self._note(attempt, exc.response, exc.message)
@@ -337,7 +343,7 @@ class CancelCoordinator:
                     else f"re-reading it failed: {read_error}")
             return self._result(attempt, CancelOutcome.PENDING, words, None,
                                 detail=f"{said}, but it is not confirmed: {seen} — check the order")
-        return self._from_order(attempt, order, accepted=True)
+        return self._from_order(attempt, order, Answer.ACCEPTED)
 
     async def _reconcile_unknown(
         self, attempt: _Attempt, adapter: VenueAdapter, exc: OutcomeUnknown
@@ -349,47 +355,18 @@ class CancelCoordinator:
                 else f"the venue could not be asked again: {read_error}"
             )
             return self._result(attempt, CancelOutcome.UNKNOWN, exc.message, None, detail=detail)
-        if order.status.is_open and order.status is not OrderStatus.PENDING_CANCEL:
-            return self._result(
-                attempt, CancelOutcome.FAILED, exc.message, order,
-                detail=f"no answer to the cancel; the venue still shows the order {order.venue_status} "
-                       f"after {self.reconcile_timeout_s:g} s — it is NOT cancelled",
-            )
-        return self._from_order(attempt, order, accepted=False)
+        return self._from_order(attempt, order, Answer.NO_ANSWER)
 
     def _refused(self, attempt: _Attempt, exc: VenueRefused, order: Order | None) -> CancelResult:
-        detail = ""
-        if order is not None:
-            if order.status is OrderStatus.FILLED:
-                detail = "too late — the order filled"
-            elif order.status is OrderStatus.CANCELLED:
-                detail = "the order was already cancelled"
-            else:
-                detail = f"the venue shows the order {order.venue_status}"
-        return self._result(attempt, CancelOutcome.REJECTED, exc.message, order, detail=detail)
+        if order is None:
+            return self._result(attempt, CancelOutcome.REJECTED, exc.message, None)
+        verdict = judge(order, Answer.REFUSED)
+        return self._result(attempt, verdict.outcome, exc.message, order, detail=verdict.detail)
 
-    def _from_order(self, attempt: _Attempt, order: Order, *, accepted: bool) -> CancelResult:
-        words = attempt.venue_message
-        status = order.status
-        if status is OrderStatus.CANCELLED:
-            note = f"confirmed: the venue shows the order {order.venue_status}"
-            if order.cancel_reason:
-                note += f" ({order.cancel_reason})"
-            return self._result(attempt, CancelOutcome.CANCELLED, words, order, detail=note)
-        if status is OrderStatus.FILLED:
-            return self._result(attempt, CancelOutcome.REJECTED, words, order,
-                                detail="too late — the order filled before the cancel took effect")
-        if status.is_terminal:
-            return self._result(attempt, CancelOutcome.REJECTED, words, order,
-                                detail=f"the order ended {order.venue_status} before the cancel took effect")
-        if status is OrderStatus.PENDING_CANCEL:
-            return self._result(attempt, CancelOutcome.PENDING, words, order,
-                                detail=f"the venue shows the cancel pending ({order.venue_status}); "
-                                       f"not confirmed after {self.reconcile_timeout_s:g} s")
-        warn = "accepted by the venue" if accepted else "no clear answer"
-        return self._result(attempt, CancelOutcome.PENDING, words, order,
-                            detail=f"{warn}, but the venue still shows the order {order.venue_status} "
-                                   f"after {self.reconcile_timeout_s:g} s — check it")
+    def _from_order(self, attempt: _Attempt, order: Order, answer: Answer) -> CancelResult:
+        """The outcome by the one truth table (``core.outcome``) from the order as last read."""
+        verdict = judge(order, answer, waited_s=self.reconcile_timeout_s)
+        return self._result(attempt, verdict.outcome, attempt.venue_message, order, detail=verdict.detail)
 
     # ------------------------------------------------------------------ reading the venue again
     async def _poll(

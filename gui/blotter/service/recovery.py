@@ -2,15 +2,18 @@
 
 The audit records each attempt's start before its request goes on the wire, so an attempt that never
 got its outcome is still ``in_flight`` there. At the next start each such attempt (of a process that is
-gone) is re-read at the venue and gets its one final outcome, provenance ``reconciliation``, by the
-coordinator's truth rules. An attempt younger than ``GRACE_TIMEOUTS`` × its connection's request timeout
-may still have its request on the way to (or inside) the venue — the dead process's DELETE can be
-processed seconds after the crash — so it is polled, as an unknown outcome is, until the venue shows the
-order terminal or the attempt is that old; only then is "still open" read as NOT cancelled:
+gone) is re-read at the venue and gets its one final outcome, provenance ``reconciliation``, by the one
+truth table the coordinator uses too (``core.outcome``: the venue "accepted" the cancel if the trail holds
+a pending step or a 2xx answer to it, else it gave "no answer"):
 
     cancelled → cancelled;  filled → rejected (too late);  other terminal → rejected;
     pending_cancel → pending;  still open → pending if the venue had accepted the cancel,
     else failed (NOT cancelled);  not listed / cannot be asked → unknown.
+
+An attempt younger than ``GRACE_TIMEOUTS`` × its connection's request timeout may still have its request
+on the way to (or inside) the venue — the dead process's DELETE can be processed seconds after the crash —
+so it is polled, as an unknown outcome is, until the venue shows the order terminal or the attempt is that
+old; only then is "still open" read as NOT cancelled.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from ..core import (
     CancelResult,
     NotFoundError,
     Order,
-    OrderStatus,
     Provenance,
 )
+from ..core.outcome import Answer, judge
 from ..store.audit import AttemptRecord, AuditError, CancelTransition
 
 if TYPE_CHECKING:
@@ -133,19 +136,5 @@ def settle(attempt: AttemptRecord, order: Order | None, error: str = "") -> Canc
 
     if order is None:
         return result(CancelOutcome.UNKNOWN, error or "the venue could not be asked")
-    status, shown = order.status, order.venue_status
-    if status is OrderStatus.CANCELLED:
-        note = f"the venue shows the order {shown}"
-        return result(CancelOutcome.CANCELLED, note + (f" ({order.cancel_reason})" if order.cancel_reason else ""))
-    if status is OrderStatus.FILLED:
-        return result(CancelOutcome.REJECTED, "too late — the order filled before the cancel took effect")
-    if status.is_terminal:
-        return result(CancelOutcome.REJECTED, f"the order ended {shown} before the cancel took effect")
-    if status is OrderStatus.PENDING_CANCEL:
-        return result(CancelOutcome.PENDING, f"the venue shows the cancel pending ({shown}); not confirmed")
-    if status.is_open and attempt.accepted:
-        return result(CancelOutcome.PENDING,
-                      f"the venue accepted the cancel, but still shows the order {shown} — check it")
-    if status.is_open:
-        return result(CancelOutcome.FAILED, f"the venue still shows the order {shown} — it is NOT cancelled")
-    return result(CancelOutcome.UNKNOWN, f"the venue shows the order in a state Blotter does not know ({shown})")
+    verdict = judge(order, Answer.ACCEPTED if attempt.accepted else Answer.NO_ANSWER)
+    return result(verdict.outcome, verdict.detail)
