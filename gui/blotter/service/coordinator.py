@@ -84,6 +84,7 @@ class CancelEvent:
     # The venue order this attempt is about, the same for every spelling of its key and for every connection
     # that reaches the same venue account (``venue|host|account|order id``; see ``venue_identity``).
     identity: str = ""
+    venue: str = ""  # the venue's value ("autoshares"…), so listeners need not look the connection up
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,7 @@ class _Attempt:
     venue_message: str = ""
     final_order: Order | None = None  # the order as last read for the result (rides on the DONE event)
     identity: str = ""  # the venue order (see ``venue_identity``)
+    venue: str = ""
 
 
 class CancelCoordinator:
@@ -189,6 +191,11 @@ class CancelCoordinator:
             return key, ""
         return venue_identity(adapter, key)
 
+    def _venue_of(self, key: OrderKey) -> str:
+        adapter = self._adapters.get(key.connection)
+        venue = getattr(adapter, "venue", None) if adapter is not None else None
+        return str(getattr(venue, "value", venue or ""))
+
     def submit(
         self, key: OrderKey, provenance: Provenance, batch_id: str = ""
     ) -> asyncio.Future[CancelResult]:
@@ -202,7 +209,8 @@ class CancelCoordinator:
         if existing is not None:
             return existing.future
         loop = asyncio.get_running_loop()
-        attempt = _Attempt(uuid.uuid4().hex, key, provenance, batch_id, loop.create_future(), identity=identity)
+        attempt = _Attempt(uuid.uuid4().hex, key, provenance, batch_id, loop.create_future(), identity=identity,
+                           venue=self._venue_of(key))
         self._in_flight[key] = attempt
         if identity:
             self._by_identity[identity] = attempt
@@ -520,7 +528,7 @@ class CancelCoordinator:
         result: CancelResult | None = None,
     ) -> CancelEvent:
         event = CancelEvent(attempt.attempt_id, attempt.key, phase, attempt.provenance, attempt.batch_id,
-                            message, response, order, result)
+                            message, response, order, result, identity=attempt.identity, venue=attempt.venue)
         for listener in list(self._listeners):
             try:
                 listener(event)

@@ -1,16 +1,11 @@
-"""The status pane's model: one row per venue answer or cancel outcome, newest first, capped.
+"""The status pane's Qt model: a thin adapter over the Qt-free ``service.status_log.StatusLog``.
 
-A cancel attempt is one row keyed by its ``attempt_id``: it is created when the request goes out and
-updated in place as later answers arrive (tanX "queued for cancellation" → cancelled). Other venue
-answers (a failed refresh, a login) get a row each. ``message`` is always the venue's own words.
+Newest first (row 0 is the log's last entry); the log's inserts, in-place changes and evictions become row
+signals. How cancel steps and venue answers fold into entries lives in the log, tested without Qt.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -21,35 +16,14 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from ...core import CancelOutcome, CancelResult, OrderKey, VenueResponse
-from ...service import CancelEvent, CancelPhase
+from ...core import VenueResponse
+from ...service import CancelEvent
+from ...service.status_log import OUTCOME_LABELS, OutcomeKind, StatusEntry, StatusLog, result_kind
 from ..theme import Colours, Tone
 from .records import RecordColumn, RecordTableModel
 
-
-class OutcomeKind(StrEnum):
-    """What the status-pane filter offers (the outcome kinds plus in-flight and plain answers)."""
-
-    IN_FLIGHT = "in_flight"
-    CANCELLED = "cancelled"
-    PENDING = "pending"
-    REJECTED = "rejected"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    OK = "ok"
-    ERROR = "error"
-
-
-OUTCOME_LABELS = {
-    OutcomeKind.IN_FLIGHT: "cancelling…",
-    OutcomeKind.CANCELLED: "cancelled",
-    OutcomeKind.PENDING: "pending",
-    OutcomeKind.REJECTED: "rejected",
-    OutcomeKind.FAILED: "failed",
-    OutcomeKind.UNKNOWN: "unknown",
-    OutcomeKind.OK: "ok",
-    OutcomeKind.ERROR: "error",
-}
+__all__ = ["OUTCOME_LABELS", "STATUS_COLUMNS", "OutcomeKind", "StatusEntry", "StatusFilterProxy", "StatusModel",
+           "result_kind"]
 
 _TONES = {
     OutcomeKind.IN_FLIGHT: Tone.CANCELLING,
@@ -61,43 +35,6 @@ _TONES = {
     OutcomeKind.OK: Tone.MUTED,
     OutcomeKind.ERROR: Tone.ERROR,
 }
-
-
-@dataclass
-class StatusEntry:
-    """One row of the status pane (mutable: a cancel's row is updated in place)."""
-
-    id: str
-    at: datetime
-    connection: str
-    venue: str
-    account: str
-    order_id: str
-    action: str
-    kind: OutcomeKind
-    outcome: str  # the label shown (e.g. "too late — filled")
-    message: str = ""  # the venue's words, verbatim
-    detail: str = ""  # our words: what re-reading showed
-    http_status: int | None = None
-    latency_ms: float | None = None
-    provenance: str = ""
-    batch_id: str = ""
-    responses: list[VenueResponse] = field(default_factory=list)  # raw answers, redacted
-    result: CancelResult | None = None
-
-    @property
-    def key(self) -> OrderKey | None:
-        if self.account and self.order_id:
-            return OrderKey(self.connection, self.account, self.order_id)
-        return None
-
-    def as_text(self) -> str:
-        """Tab-separated, as copied to the clipboard."""
-        return "\t".join(str(v) for v in (
-            self.at.astimezone().isoformat(timespec="seconds"), self.connection, self.venue, self.account,
-            self.order_id, self.action, "" if self.http_status is None else self.http_status, self.outcome,
-            self.message, self.detail, "" if self.latency_ms is None else f"{self.latency_ms:.0f} ms",
-        ))
 
 
 STATUS_COLUMNS: tuple[RecordColumn, ...] = (
@@ -119,40 +56,39 @@ KindRole = Qt.ItemDataRole.UserRole + 2
 VenueRole = Qt.ItemDataRole.UserRole + 3
 
 
-def result_kind(result: CancelResult) -> tuple[OutcomeKind, str]:
-    outcome = result.outcome
-    if result.too_late:
-        return OutcomeKind.REJECTED, "too late — filled"
-    kind = {
-        CancelOutcome.CANCELLED: OutcomeKind.CANCELLED,
-        CancelOutcome.PENDING: OutcomeKind.PENDING,
-        CancelOutcome.REJECTED: OutcomeKind.REJECTED,
-        CancelOutcome.FAILED: OutcomeKind.FAILED,
-        CancelOutcome.UNKNOWN: OutcomeKind.UNKNOWN,
-    }[outcome]
-    return kind, OUTCOME_LABELS[kind]
-
-
 class StatusModel(RecordTableModel):
-    """Newest first; at most ``capacity`` rows (the oldest leave)."""
+    """Newest first; at most ``capacity`` rows (the oldest leave). ``log`` may be shared (the desk's)."""
 
     columns = STATUS_COLUMNS
 
-    def __init__(self, parent: QObject | None = None, *, capacity: int = 1000) -> None:
+    def __init__(self, parent: QObject | None = None, *, capacity: int = 1000, log: StatusLog | None = None) -> None:
         super().__init__(parent)
-        self.capacity = capacity
-        self._items: list[StatusEntry] = []  # oldest first; row r is _items[-1 - r]
+        self.log = log if log is not None else StatusLog(capacity=capacity)
         self.account_labels: dict[tuple[str, str], str] = {}  # (connection, account id) -> name
-        self._by_id: dict[str, StatusEntry] = {}
-        self._running: dict[OrderKey, str] = {}  # order -> attempt id of its running cancel
-        self.max_responses = 12  # raw answers kept per cancel row (the request, then re-reads)
+        self.log.inserting.append(self._inserting)
+        self.log.inserted.append(self._inserted)
+        self.log.changed.append(self._changed)
+        self.log.evicting.append(self._evicting)
+        self.log.evicted.append(self._evicted)
+
+    @property
+    def capacity(self) -> int:
+        return self.log.capacity
+
+    @property
+    def max_responses(self) -> int:
+        return self.log.max_responses
+
+    @max_responses.setter
+    def max_responses(self, value: int) -> None:
+        self.log.max_responses = value
 
     # ------------------------------------------------------------------ Qt model API
     def row_count(self) -> int:
-        return len(self._items)
+        return len(self.log.items)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        if not index.isValid() or not 0 <= index.row() < len(self.log.items):
             return None
         entry = self.entry_at(index.row())
         column = index.column()
@@ -167,6 +103,8 @@ class StatusModel(RecordTableModel):
                 return f"{entry.connection} / {entry.account}"
             if column in (_COL["message"], _COL["detail"], _COL["outcome"]):
                 lines = [f"{entry.outcome}"]
+                if entry.count > 1:
+                    lines.append(f"{entry.count} times, last at {entry.updated_at.astimezone():%H:%M:%S}")
                 if entry.message:
                     lines.append(f"venue said: {entry.message}")
                 if entry.detail:
@@ -193,145 +131,63 @@ class StatusModel(RecordTableModel):
             return entry.venue
         return None
 
-    # ------------------------------------------------------------------ our API
+    # ------------------------------------------------------------------ our API (the log's, by row)
     def entry_at(self, row: int) -> StatusEntry:
-        return self._items[len(self._items) - 1 - row]
+        items = self.log.items
+        return items[len(items) - 1 - row]
 
     def entry(self, entry_id: str) -> StatusEntry | None:
-        return self._by_id.get(entry_id)
+        return self.log.entry(entry_id)
 
     def entries(self) -> list[StatusEntry]:
         """Newest first."""
-        return self._items[::-1]
+        return self.log.newest_first()
 
     def row_of(self, entry_id: str) -> int:
-        entry = self._by_id.get(entry_id)
+        entry = self.log.entry(entry_id)
         if entry is None:
             return -1
+        items = self.log.items
         # entries are rarely far from the top; search from the newest end
-        for i in range(len(self._items) - 1, -1, -1):
-            if self._items[i] is entry:
-                return len(self._items) - 1 - i
+        for i in range(len(items) - 1, -1, -1):
+            if items[i] is entry:
+                return len(items) - 1 - i
         return -1
 
     def add_response(self, response: VenueResponse) -> StatusEntry:
-        """A venue answer that is not part of a cancel (refresh, login, ...)."""
-        entry = StatusEntry(
-            id=uuid.uuid4().hex, at=response.at, connection=response.connection, venue=str(response.venue),
-            account=response.account, order_id=response.order_id, action=str(response.action),
-            kind=OutcomeKind.OK if response.ok else OutcomeKind.ERROR,
-            outcome=OUTCOME_LABELS[OutcomeKind.OK if response.ok else OutcomeKind.ERROR],
-            message=response.message, http_status=response.http_status, latency_ms=response.latency_ms,
-            responses=[response],
-        )
-        self._insert(entry)
-        return entry
+        return self.log.add_response(response)
 
     def add_note(self, connection: str, venue: str, action: str, message: str, *, error: bool = True) -> StatusEntry:
-        """Something Blotter itself has to say (e.g. missing credentials) in the same pane."""
-        from datetime import UTC
-
-        kind = OutcomeKind.ERROR if error else OutcomeKind.OK
-        entry = StatusEntry(id=uuid.uuid4().hex, at=datetime.now(UTC), connection=connection, venue=venue,
-                            account="", order_id="", action=action, kind=kind, outcome=OUTCOME_LABELS[kind],
-                            message=message)
-        self._insert(entry)
-        return entry
+        return self.log.add_note(connection, venue, action, message, error=error)
 
     def apply_cancel_event(self, event: CancelEvent) -> StatusEntry:
-        """Create or update the row of a cancel attempt."""
-        entry = self._by_id.get(event.attempt_id)
-        created = entry is None
-        if entry is None:
-            entry = StatusEntry(
-                id=event.attempt_id, at=event.at, connection=event.key.connection, venue="",
-                account=event.key.account, order_id=event.key.order_id, action="cancel",
-                kind=OutcomeKind.IN_FLIGHT, outcome=OUTCOME_LABELS[OutcomeKind.IN_FLIGHT],
-                provenance=str(event.provenance), batch_id=event.batch_id,
-            )
-        response = event.response
-        if response is not None:
-            if all(r is not response for r in entry.responses):
-                entry.responses.append(response)
-            entry.venue = str(response.venue)
-            entry.http_status = response.http_status
-            entry.latency_ms = response.latency_ms
-            entry.action = str(response.action)
-            entry.message = response.message
-        if event.phase is CancelPhase.PENDING:
-            entry.kind, entry.outcome = OutcomeKind.PENDING, "pending"
-            if response is None and event.message:
-                entry.message = event.message
-        elif event.phase is CancelPhase.RECONCILING:
-            entry.kind, entry.outcome = OutcomeKind.IN_FLIGHT, "reconciling…"
-            if response is None and event.message:
-                entry.message = event.message
-        elif event.phase is CancelPhase.DONE and event.result is not None:
-            if self._running.get(event.key) == event.attempt_id:
-                del self._running[event.key]
-            result = event.result
-            entry.result = result
-            entry.kind, entry.outcome = result_kind(result)
-            entry.message = result.message
-            entry.detail = result.detail
-            entry.http_status = result.http_status
-            entry.latency_ms = result.latency_ms
-        if event.phase is not CancelPhase.DONE:
-            self._running[event.key] = event.attempt_id
-        entry.at = event.at
-        if created:
-            self._insert(entry)
-        else:
-            self._changed(entry)
-        return entry
+        return self.log.apply_cancel_event(event)
 
     def attach_response(self, response: VenueResponse) -> bool:
-        """Keep a venue answer (the cancel request itself, a re-read) with the running cancel of its order.
-
-        Returns False when no cancel of that order is running (the caller may show it as its own row).
-        """
-        key = response.order_key
-        attempt = self._running.get(key) if key is not None else None
-        entry = self._by_id.get(attempt) if attempt is not None else None
-        if entry is None:
-            return False
-        if len(entry.responses) < self.max_responses:
-            entry.responses.append(response)
-        if str(response.action) in ("cancel", "bulk_cancel"):
-            entry.venue = str(response.venue)
-            entry.http_status = response.http_status
-            entry.latency_ms = response.latency_ms
-            entry.message = response.message
-            self._changed(entry)
-        return True
+        return self.log.attach_response(response)
 
     def set_venue(self, entry_id: str, venue: str) -> None:
-        entry = self._by_id.get(entry_id)
+        entry = self.log.entry(entry_id)
         if entry is not None and not entry.venue:
             entry.venue = venue
             self._changed(entry)
 
     def clear(self) -> None:
-        self.beginResetModel()
-        self._items.clear()
-        self._by_id.clear()
-        self._running.clear()
-        self.endResetModel()
+        self.log.clear()
 
-    # ------------------------------------------------------------------ plumbing
-    def _insert(self, entry: StatusEntry) -> None:
+    # ------------------------------------------------------------------ the log's changes as row signals
+    def _inserting(self, _entry: StatusEntry) -> None:
         self.beginInsertRows(QModelIndex(), 0, 0)
-        self._items.append(entry)
-        self._by_id[entry.id] = entry
+
+    def _inserted(self, _entry: StatusEntry) -> None:
         self.endInsertRows()
-        excess = len(self._items) - self.capacity
-        if excess > 0:
-            n = len(self._items)
-            self.beginRemoveRows(QModelIndex(), n - excess, n - 1)
-            for old in self._items[:excess]:
-                self._by_id.pop(old.id, None)
-            del self._items[:excess]
-            self.endRemoveRows()
+
+    def _evicting(self, n: int) -> None:
+        total = len(self.log.items)
+        self.beginRemoveRows(QModelIndex(), total - n, total - 1)
+
+    def _evicted(self, _n: int) -> None:
+        self.endRemoveRows()
 
     def _changed(self, entry: StatusEntry) -> None:
         row = self.row_of(entry.id)
@@ -355,7 +211,7 @@ def _display(entry: StatusEntry, column: str) -> str:
     if column == "http":
         return "" if entry.http_status is None else str(entry.http_status)
     if column == "outcome":
-        return entry.outcome
+        return f"{entry.outcome} ×{entry.count}" if entry.count > 1 else entry.outcome
     if column == "latency":
         return "" if entry.latency_ms is None else f"{entry.latency_ms:.0f} ms"
     if column == "message":
