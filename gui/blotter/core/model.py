@@ -21,6 +21,14 @@ class Venue(StrEnum):
     SNAPTRADE = "snaptrade"
     TANX = "tanx"
 
+    @property
+    def label(self) -> str:
+        """The venue's name as people write it."""
+        return _VENUE_LABELS[self]
+
+
+_VENUE_LABELS = {Venue.AUTOSHARES: "AutoShares", Venue.SNAPTRADE: "SnapTrade", Venue.TANX: "tanX"}
+
 
 class Side(StrEnum):
     BUY = "buy"

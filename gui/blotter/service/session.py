@@ -278,6 +278,10 @@ class BlotterService:
     def add_response_listener(self, listener: ResponseListener) -> None:
         self._response_listeners.append(listener)
 
+    def remove_response_listener(self, listener: ResponseListener) -> None:
+        if listener in self._response_listeners:
+            self._response_listeners.remove(listener)
+
     def _on_response(self, name: str, response: VenueResponse) -> None:
         health = self.health.setdefault(name, ConnectionHealth())
         if response.ok:
