@@ -20,22 +20,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..core import (
     BlotterError,
     CancelOutcome,
     CancelResult,
+    ConnectionSpec,
     NotFoundError,
     Order,
     Provenance,
 )
 from ..core.outcome import Answer, judge
-from ..store.audit import AttemptRecord, AuditError, CancelTransition
+from ..store.audit import AttemptRecord, AuditError, AuditStore, CancelTransition
+from ..venues.base import VenueAdapter
 
-if TYPE_CHECKING:
-    from .session import BlotterService
+
+class RecoverySource(Protocol):
+    """What recovery needs of the service (``BlotterService`` fits): the trail, the connections, adapters."""
+
+    @property
+    def audit(self) -> AuditStore | None: ...
+
+    @property
+    def specs(self) -> Mapping[str, ConnectionSpec]: ...
+
+    def adapter(self, name: str) -> VenueAdapter: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +57,7 @@ GRACE_TIMEOUTS = 2.0  # how many request timeouts an interrupted request may sti
 POLL_INITIAL_S, POLL_MAX_S = 0.25, 2.0
 
 
-async def recover_in_flight(service: BlotterService, grace_timeouts: float = GRACE_TIMEOUTS) -> list[CancelResult]:
+async def recover_in_flight(service: RecoverySource, grace_timeouts: float = GRACE_TIMEOUTS) -> list[CancelResult]:
     """Give every orphaned attempt its one final outcome; returns those outcomes (oldest attempt first).
 
     ``grace_timeouts``: see the module docstring (0 settles every attempt on one read).
@@ -81,7 +94,7 @@ async def recover_in_flight(service: BlotterService, grace_timeouts: float = GRA
 
 
 async def _read_when_settled(
-    service: BlotterService, attempt: AttemptRecord, limits: dict[str, asyncio.Semaphore], grace_timeouts: float
+    service: RecoverySource, attempt: AttemptRecord, limits: dict[str, asyncio.Semaphore], grace_timeouts: float
 ) -> tuple[Order | None, str]:
     """Read the order; while the attempt is young and the order not terminal, read again (with back-off)."""
     spec = service.specs.get(attempt.key.connection)
@@ -99,12 +112,12 @@ async def _read_when_settled(
         delay = min(delay * 1.6, POLL_MAX_S)
 
 
-def _connection_gone(service: BlotterService, attempt: AttemptRecord) -> bool:
+def _connection_gone(service: RecoverySource, attempt: AttemptRecord) -> bool:
     return attempt.key.connection not in service.specs
 
 
 async def _read(
-    service: BlotterService, attempt: AttemptRecord, limits: dict[str, asyncio.Semaphore]
+    service: RecoverySource, attempt: AttemptRecord, limits: dict[str, asyncio.Semaphore]
 ) -> tuple[Order | None, str]:
     key = attempt.key
     if key.connection not in service.specs:
