@@ -64,8 +64,13 @@ class FakeTimer:
         self.calls: list[tuple[float, Callable[[], None], list[bool]]] = []
 
     def __call__(self, delay: float, fn: Callable[[], None]) -> Any:
-        cancelled = [False]
-        self.calls.append((delay, fn, cancelled))
+        cancelled = [False]  # cancelled, or fired
+
+        def fire() -> None:
+            cancelled[0] = True
+            fn()
+
+        self.calls.append((delay, fire, cancelled))
 
         class Handle:
             def cancel(self) -> None:
@@ -267,3 +272,28 @@ def test_confirmation_scales_with_the_blast_radius() -> None:
     assert confirmation_for(_plan([key(n) for n in range(21)])) is Confirmation.TYPED  # above 20
     assert confirmation_for(_plan([key(n) for n in range(20)])) is Confirmation.KEEP_DEFAULT
     assert confirmation_for(_plan([key(n) for n in range(6)]), typed_above=5) is Confirmation.TYPED
+
+
+async def test_a_burst_waits_for_its_last_cancel_but_at_most_three_seconds(desk_env: Any,
+                                                                           monkeypatch: Any) -> None:
+    desk, _, timer = desk_env()
+    now = [1000.0]
+    desk._clock = lambda: now[0]
+    refreshed: list[str] = []
+    monkeypatch.setattr(desk.scheduler, "refresh_now", lambda connection="": refreshed.append(connection))
+    monkeypatch.setattr(desk.service, "specs", {"a": None, "b": None, "c": None})
+    try:
+        desk._queue_refresh("a")  # a cancel ended: re-list 400 ms after it…
+        assert [d for d, _ in timer.live()] == [0.4]
+        now[0] += 2.8
+        desk._queue_refresh("b")  # …unless another ends meanwhile, but at most 3 s after the first
+        [(delay, fire)] = timer.live()
+        assert delay == pytest.approx(0.2)
+        fire()
+        assert refreshed == ["a", "b"]  # both listed together
+        now[0] += 0.5
+        desk._queue_refresh("c")  # a new burst starts a new wait
+        assert [d for d, _ in timer.live()] == [0.4]
+    finally:
+        monkeypatch.undo()
+        await close(desk)

@@ -195,6 +195,7 @@ def make_window(qtbot: Any, qloop: Any, tmp_path: Any) -> Iterator[Callable[...,
         window.show()
         window.start()
         qtbot.waitUntil(lambda: loaded >= set(service.specs), timeout=20_000)
+        qtbot.waitUntil(lambda: window.bridge.idle)  # the desk's events have reached the window's models
         window.orders_model.flush()
         return window
 

@@ -51,7 +51,7 @@ def keys_of(window: MainWindow, venue: str) -> list[OrderKey]:
 
 def wait_idle(qtbot: Any, window: MainWindow, audit: AuditStore) -> None:
     """No cancel running, every answer recorded."""
-    qtbot.waitUntil(lambda: not window.bulk_in_progress() and not window._requested
+    qtbot.waitUntil(lambda: not window.bulk_in_progress() and not window.desk.requested
                     and not any(window.service.coordinator.in_flight(k) for k in window.orders_model.open_keys()),
                     timeout=20_000)
     audit.flush()

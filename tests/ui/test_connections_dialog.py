@@ -112,8 +112,8 @@ def test_add_test_edit_remove_from_an_empty_window(qtbot: Any, live_window: Any,
     assert spec.option("cancel_mode") == "sync" and spec.read_only
     assert stored("as-main", "password") == logins.secrets["autoshares"]["password"]
     assert window.service.specs["as-main"].read_only and window.service.is_read_only("as-main")
-    qtbot.waitUntil(lambda: window.read_only_badge.isVisible())
-    assert "as-main" in window.read_only_badge.toolTip().splitlines()
+    qtbot.waitUntil(lambda: window.read_only_badge.isVisible()
+                    and "as-main" in window.read_only_badge.toolTip().splitlines())
     assert "read-only" in window.accounts_model.index(0, 2).data()
 
     # remove: confirmation, keyring entries deleted, the connection leaves the window

@@ -252,7 +252,11 @@ class Desk:
         clock: Callable[[], float] = time.monotonic,
         call_later: CallLater | None = None,
         log_successful_reads: bool = False,
+        defer: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
+        """``defer``: when to fold cancel steps and venue answers into the status log — now (``None``), or
+        later in one go (the window passes a zero timer, so a cancel's request leaves before the pane's rows
+        change and repaint; ``ui/loop.py``)."""
         self.service = service
         self.scheduler = scheduler or RefreshScheduler(
             service, interval_s=refresh_interval_s, max_backoff_s=max(60.0, 8 * refresh_interval_s))
@@ -271,6 +275,8 @@ class Desk:
         self._refresh_handle: Handle | None = None
         self._last_failure: dict[str, str] = {}
         self._closed = False
+        self._defer = defer
+        self._for_log: list[Callable[[], object]] = []
         self._unsubscribe = [
             self.scheduler.subscribe(self._on_refresh),
             service.coordinator.subscribe(self._on_cancel_event),
@@ -497,19 +503,34 @@ class Desk:
             self._publish(RefreshFailed(name, event.error, event.retry_in_s))
         self._publish(HealthChanged(name, event.retry_in_s if event.phase is RefreshPhase.FAILED else 0.0))
 
+    def _to_log(self, update: Callable[[], object]) -> None:
+        if self._defer is None:
+            update()
+            return
+        self._for_log.append(update)
+        if len(self._for_log) == 1:
+            self._defer(self._flush_log)
+
+    def _flush_log(self) -> None:
+        updates, self._for_log = self._for_log, []
+        for update in updates:
+            update()
+
     def _on_response(self, response: VenueResponse) -> None:
         if self._closed:
             return
+        log = self.status_log
         if response.action in _QUIET_ACTIONS:
-            self.status_log.attach_response(response)  # shown in the cancel's entry and its details
+            self._to_log(lambda: log.attach_response(response))  # shown in its cancel's entry
         elif not response.ok or response.action in _NOTABLE_OK or self.log_successful_reads:
-            self.status_log.add_response(response)
+            self._to_log(lambda: log.add_response(response))
         self._publish(VenueAnswer(response))
 
     def _on_cancel_event(self, event: CancelEvent) -> None:
         if self._closed:
             return
-        self.status_log.apply_cancel_event(event)
+        log = self.status_log
+        self._to_log(lambda: log.apply_cancel_event(event))
         if event.phase is CancelPhase.DONE and event.result is not None:
             key = event.key
             self.requested.discard(key)
@@ -535,8 +556,10 @@ class Desk:
             del self.batches[event.batch_id]
             self.finished_batches.append(batch)
             problems = any(o not in ("cancelled", "pending") for o in batch.outcomes)
-            self.status_log.add_note("", "", str(batch.provenance), batch.text(), error=problems,
-                                     detail=f"batch {batch.batch_id}", batch_id=batch.batch_id)
+            text = batch.text()
+            self._to_log(lambda: self.status_log.add_note(
+                "", "", str(batch.provenance), text, error=problems, detail=f"batch {batch.batch_id}",
+                batch_id=batch.batch_id))
         self._publish(BatchProgress(batch, batch.done, finished=batch.finished))
 
     async def aclose(self) -> None:

@@ -9,12 +9,8 @@ coroutines started here are held by a ``TaskSet``.
 
 from __future__ import annotations
 
-import contextlib
-import time
-import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -37,25 +33,37 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import (
-    Action,
     BlotterError,
     CancelOutcome,
+    ConnectionSpec,
     Order,
     OrderKey,
     OrderStatus,
     Provenance,
-    VenueResponse,
 )
-from ..service import BlotterService, CancelEvent, CancelPhase
-from ..service.refresh import RefreshEvent, RefreshPhase, RefreshScheduler
+from ..service import BlotterService, CancelPhase
+from ..service.desk import (
+    BatchProgress,
+    CancelPlan,
+    CancelStep,
+    Confirmation,
+    ConnectionsChanged,
+    Desk,
+    HealthChanged,
+    Notice,
+    NoticeLevel,
+    OrdersChanged,
+    confirmation_for,
+)
 from ..store.config import ConfigStore
+from .bridge import DeskSignals
 from .dialogs.confirm_cancel import ConfirmCancelDialog
 from .dialogs.connections import ConnectionsDialog
 from .dialogs.details import OrderDetailDialog, StatusDetailDialog
-from .dialogs.kill_switch import KillSwitchDialog, PreviewLine
+from .dialogs.kill_switch import KillSwitchDialog
 from .dialogs.settings import SettingsDialog
-from .live_connections import EmptyAccountsHint, apply_removed, apply_saved
-from .models.accounts import AccountsModel, account_label, venue_name
+from .live_connections import EmptyAccountsHint
+from .models.accounts import AccountsModel, account_label
 from .models.columns import COLUMNS, CancelMark, MarkKind
 from .models.orders import OrdersTableModel
 from .models.orders_proxy import OrdersProxyModel
@@ -70,10 +78,6 @@ from .widgets.status_pane import StatusPane
 
 ACCOUNTS_WIDTH = 420
 STATUS_HEIGHT = 250
-REFRESH_AFTER_CANCELS_MS = 400  # a connection is re-listed this long after its last cancel ended…
-REFRESH_AFTER_CANCELS_MAX_S = 3.0  # …or this long after the first of a burst, whichever comes first
-_QUIET_ACTIONS = {Action.CANCEL, Action.BULK_CANCEL, Action.GET_ORDER}  # shown through cancel rows
-_NOTABLE_OK = {Action.LOGIN, Action.REFRESH_TOKEN}
 
 _OUTCOME_MARKS = {
     CancelOutcome.PENDING: MarkKind.PENDING,
@@ -82,14 +86,6 @@ _OUTCOME_MARKS = {
     CancelOutcome.UNKNOWN: MarkKind.UNKNOWN,
     CancelOutcome.CANCELLED: MarkKind.CANCELLED,
 }
-
-
-@dataclass
-class _Batch:
-    label: str
-    total: int
-    done: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)
 
 
 class MainWindow(QMainWindow):
@@ -110,26 +106,22 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Blotter")
         self.service = service
         self.settings = settings or UiSettings()
-        self.read_only = bool(read_only or service.read_only)
+        if read_only:
+            service.read_only = True
         self.tasks = TaskSet()
-        interval = self.settings.refresh_interval_s
-        self.scheduler = RefreshScheduler(service, interval_s=interval, max_backoff_s=max(60.0, 8 * interval))
+        # the screen's policy (what a cancel does, batches, refresh after cancels) lives in the Qt-free desk;
+        # its events reach this window through one bridge, in order, on the GUI thread
+        self.desk = Desk(service, refresh_interval_s=self.settings.refresh_interval_s,
+                         log_successful_reads=self.settings.log_successful_reads,
+                         defer=lambda fn: QTimer.singleShot(0, self, fn))
+        self.scheduler = self.desk.scheduler
+        self.bridge = DeskSignals(self.desk, self)
         self._closed = False
-        self._requested: set[OrderKey] = set()  # submitted from this window, no outcome yet
         self._confirming: set[OrderKey] = set()  # listed in an open confirmation
-        self._batches: dict[str, _Batch] = {}
-        self._attempt_batches: dict[str, str] = {}
-        self._last_note: dict[str, str] = {}
-        self._refresh_soon: set[str] = set()
-        self._refresh_first_queued = 0.0
-        self._cancel_events: list[CancelEvent] = []  # waiting for _apply_cancel_events
-        self._clock: Callable[[], float] = time.monotonic
-        self._log_reads = self.settings.log_successful_reads
         self.confirm_dialog: ConfirmCancelDialog | None = None
         self.kill_switch_dialog: KillSwitchDialog | None = None
         self.detail_dialog: QWidget | None = None
         self.connections_dialog: ConnectionsDialog | None = None
-        self.settings_dialog: SettingsDialog | None = None
         self.config_store: ConfigStore | None = None  # set by the app; None in the demo (connections fixed)
         self.read_only_locked = False  # started with --read-only: Settings cannot lift it
 
@@ -139,7 +131,7 @@ class MainWindow(QMainWindow):
         self.orders_proxy.setSourceModel(self.orders_model)
         self.accounts_model = AccountsModel(self)
         self.accounts_model.set_connections((name, spec.venue) for name, spec in service.specs.items())
-        self.status_model = StatusModel(self)
+        self.status_model = StatusModel(self, log=self.desk.status_log)
 
         self._build_actions()
         self._build_views()
@@ -148,16 +140,13 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
 
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_AFTER_CANCELS_MS)
-        self._refresh_timer.timeout.connect(self._refresh_queued)
-
-        self._unsubscribe: list[Callable[[], None]] = [
-            self.scheduler.subscribe(self._on_refresh_event),
-            service.coordinator.subscribe(self._on_cancel_event),
-        ]
-        service.add_response_listener(self._on_response)
+        bridge = self.bridge
+        bridge.ordersChanged.connect(self._on_orders_changed)
+        bridge.healthChanged.connect(self._on_health_changed)
+        bridge.cancelStep.connect(self._apply_cancel_step)
+        bridge.batchProgress.connect(self._on_batch_progress)
+        bridge.connectionsChanged.connect(self._on_connections_changed)
+        bridge.connect_notices(self._on_notice)
         self.orders_model.countsChanged.connect(self._on_counts_changed)
         self.orders_model.flushed.connect(self._update_actions)
         self.orders_view.selectionModel().selectionChanged.connect(self._update_actions)
@@ -353,18 +342,15 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Start auto-refresh (needs the running qasync loop)."""
-        self.scheduler.start()
+        self.desk.start()
 
     async def aclose(self) -> None:
         """Stop refreshing and our own tasks; the service is closed by whoever made it."""
         if self._closed:
             return
         self._closed = True
-        for unsubscribe in self._unsubscribe:
-            with contextlib.suppress(ValueError):
-                unsubscribe()
-        self._refresh_timer.stop()
-        await self.scheduler.aclose()
+        self.bridge.close()
+        await self.desk.aclose()
         await self.tasks.aclose()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -395,79 +381,59 @@ class MainWindow(QMainWindow):
         self.status_dock.show()
 
     # ------------------------------------------------------------------ reading state
+    @property
+    def read_only(self) -> bool:
+        """The whole app is read-only (the support role, or started with --read-only)."""
+        return self.service.read_only
+
     def is_read_only(self, key: OrderKey) -> bool:
-        if self.read_only or self.service.is_read_only(key.connection):
-            return True
-        account_check = getattr(self.service, "is_account_read_only", None)
-        if account_check is not None and account_check(key.connection, key.account):
-            return True
-        account = self.accounts_model.account(key.connection, key.account)
-        return account is not None and account.read_only
+        return self.desk.is_read_only(key)
+
+    def _shows_open(self, key: OrderKey) -> bool:
+        order = self.orders_model.order(key)
+        return order is not None and order.status.is_open
+
+    def plan(self, keys: Sequence[OrderKey], provenance: Provenance) -> CancelPlan:
+        """What cancelling ``keys`` would send, by the desk's rules, for the orders this window shows open."""
+        return self.desk.plan_cancel(keys, provenance, open_keys=self._shows_open)
 
     def cancellable(self, key: OrderKey) -> bool:
-        """An open order we may cancel now (not read-only, no cancel of it running)."""
-        order = self.orders_model.order(key)
-        if order is None or not order.status.is_open:
-            return False
-        if key in self._requested or self.service.coordinator.in_flight(key):
-            return False
-        return not self.is_read_only(key)
+        """An open order we may cancel now (not read-only, no cancel of it running or pending)."""
+        return bool(self.plan([key], Provenance.ROW_ACTION).send)
 
     def selected_keys(self) -> list[OrderKey]:
-        keys = self.orders_view.selected_keys()
-        if not keys:
-            current = self.orders_view.current_key()
-            keys = [current] if current is not None else []
-        return keys
+        """The explicit selection only — never the keyboard-focus row (a cancel acts on what was chosen)."""
+        return self.orders_view.selected_keys()
 
     def scope(self) -> tuple[str, str]:
         return self.orders_proxy.scope
 
     # ------------------------------------------------------------------ refresh
     def refresh_now(self, connection: str = "") -> None:
-        self.scheduler.refresh_now(connection)
+        self.desk.refresh_now(connection)
         self.statusBar().showMessage("Refreshing " + (connection or "every connection") + "…", 3000)
 
-    def _queue_refresh(self, connection: str) -> None:
-        """Refresh ``connection`` once its cancels settle: 400 ms after the last one ends, or at most
-        ``REFRESH_AFTER_CANCELS_MAX_S`` after the first, so a burst of cancels is not slowed by refreshes."""
-        now = self._clock()
-        if not self._refresh_soon:
-            self._refresh_first_queued = now
-        self._refresh_soon.add(connection)
-        left_ms = (self._refresh_first_queued + REFRESH_AFTER_CANCELS_MAX_S - now) * 1000
-        self._refresh_timer.start(max(0, min(REFRESH_AFTER_CANCELS_MS, int(left_ms))))
-
-    def _refresh_queued(self) -> None:
-        names, self._refresh_soon = self._refresh_soon, set()
+    def _on_orders_changed(self, event: OrdersChanged) -> None:
         if self._closed:
             return
-        for name in names:
-            if name in self.service.specs:
-                self.scheduler.refresh_now(name)
+        diff = event.diff
+        name = diff.connection
+        self.accounts_model.set_accounts(name, diff.accounts)
+        labels = {a.account_id: account_label(a) for a in diff.accounts}
+        self.orders_model.set_account_labels(name, labels)
+        self.status_model.account_labels.update({(name, a): label for a, label in labels.items()})
+        if not diff.empty:
+            self.orders_model.apply((*diff.added, *diff.changed), diff.removed, started_at=diff.started_at)
+        self._update_read_only_badge()
 
-    def _on_refresh_event(self, event: RefreshEvent) -> None:
-        if self._closed:
-            return
-        name = event.connection
-        if event.phase is RefreshPhase.UPDATED and event.diff is not None:
-            diff = event.diff
-            self.accounts_model.set_accounts(name, diff.accounts)
-            labels = {a.account_id: account_label(a) for a in diff.accounts}
-            self.orders_model.set_account_labels(name, labels)
-            self.status_model.account_labels.update({(name, a): label for a, label in labels.items()})
-            if not diff.empty:
-                self.orders_model.apply((*diff.added, *diff.changed), diff.removed, started_at=diff.started_at)
-            self._last_note.pop(name, None)
-            self._update_read_only_badge()
-        elif event.phase is RefreshPhase.FAILED and event.error is not None:
-            error = event.error
-            text = str(error)
-            if getattr(error, "response", None) is None and self._last_note.get(name) != text:
-                spec = self.service.specs.get(name)
-                self.status_model.add_note(name, str(spec.venue) if spec else "", "list_orders", text)
-            self._last_note[name] = text
-        self._update_health(name, event.retry_in_s if event.phase is RefreshPhase.FAILED else 0.0)
+    def _on_health_changed(self, event: HealthChanged) -> None:
+        if not self._closed:
+            self._update_health(event.connection, event.retry_in_s)
+
+    def _on_notice(self, notice: Notice) -> None:
+        """The one notice path: the desk's notes are in the status pane already; warnings also show here."""
+        if not self._closed and notice.level is not NoticeLevel.INFO:
+            self.statusBar().showMessage(notice.text, 15000)
 
     def _update_health(self, name: str, retry_in_s: float = 0.0) -> None:
         health = self.service.health.get(name)
@@ -491,32 +457,30 @@ class MainWindow(QMainWindow):
             parts.append(f'<span style="color:{colours.foreground[tone].name()}">●</span> {name}: {state}{suffix}')
         self.connection_label.setText("&nbsp;&nbsp;".join(parts))
 
-    # ------------------------------------------------------------------ venue answers
-    def _on_response(self, response: VenueResponse) -> None:
-        if self._closed:
-            return
-        if response.action in _QUIET_ACTIONS:
-            self.status_model.attach_response(response)  # shown in the cancel's row and its details
-            return
-        if response.ok and response.action not in _NOTABLE_OK and not self._log_reads:
-            return
-        self.status_model.add_response(response)
-
     # ------------------------------------------------------------------ cancelling
     def cancel_selected(self, provenance: Provenance = Provenance.SELECTION) -> None:
         keys = self.selected_keys()
+        if not keys:
+            self.statusBar().showMessage("Nothing selected: select the orders to cancel first", 5000)
+            return
         if len(keys) == 1 and provenance is Provenance.SELECTION:
             provenance = Provenance.ROW_ACTION
         self.request_cancel(keys, provenance)
 
-    def cancel_all_in_account(self) -> None:
+    def chosen_account(self) -> tuple[str, str]:
+        """The account chosen in the accounts tree, or the one account of the selected orders ("", "" if none)."""
         connection, account = self.scope()
+        if account:
+            return connection, account
+        accounts = {(k.connection, k.account) for k in self.selected_keys()}
+        return next(iter(accounts)) if len(accounts) == 1 else ("", "")
+
+    def cancel_all_in_account(self) -> None:
+        connection, account = self.chosen_account()
         if not account:
-            current = self.orders_view.current_key()
-            if current is None:
-                self.statusBar().showMessage("Select an account (left) or an order of it first", 5000)
-                return
-            connection, account = current.connection, current.account
+            self.statusBar().showMessage("Choose an account first: select it on the left, or select orders of "
+                                         "one account", 5000)
+            return
         keys = self.orders_model.open_keys(connection, account)
         name = self.accounts_model.account(connection, account)
         label = f"{connection} / {name.name if name else account}"
@@ -527,48 +491,52 @@ class MainWindow(QMainWindow):
         self, keys: Sequence[OrderKey], provenance: Provenance, *, title: str = "Cancel orders",
         headline: str = "",
     ) -> None:
-        """Ask (unless settings say not to) and cancel. Orders already being cancelled are skipped."""
+        """Ask as the blast radius requires, then cancel. What the desk refuses is said, never sent."""
         if self.read_only:
             self.statusBar().showMessage("Read-only: cancelling is disabled", 5000)
             return
-        wanted = [k for k in dict.fromkeys(keys) if self.cancellable(k)]
-        if not wanted:
-            self.statusBar().showMessage(self._why_not(keys), 5000)
+        plan = self.plan(keys, provenance)
+        if not plan.send:
+            self.statusBar().showMessage(plan.why_not(), 5000)
             return
-        fresh = [k for k in wanted if k not in self._confirming]
+        fresh = [k for k in plan.send if k not in self._confirming]
         if not fresh:  # the same orders are already waiting for a confirmation
             if self.confirm_dialog is not None:
                 self.confirm_dialog.raise_()
                 self.confirm_dialog.activateWindow()
             return
-        single = len(fresh) == 1 and provenance is not Provenance.CANCEL_ALL
-        if single and not self.settings.confirm_single_cancel:
-            self.submit_cancels(fresh, provenance)
+        plan = CancelPlan(plan.provenance, tuple(fresh), plan.refused)
+        confirmation = confirmation_for(plan, confirm_single=self.settings.confirm_single_cancel,
+                                        typed_above=self.settings.typed_confirmation_above)
+        if confirmation is Confirmation.NONE:
+            self.submit_plan(plan)
             return
         orders = [o for k in fresh if (o := self.orders_model.order(k)) is not None]
         n = len(orders)
+        skipped = plan.why_not() if plan.refused else ""
         dialog = ConfirmCancelDialog(
             orders, title=title, headline=headline or f"Cancel {n} order{'s' if n != 1 else ''}?",
-            offer_dont_ask=single, parent=self)
+            offer_dont_ask=confirmation is Confirmation.SINGLE, confirmation=confirmation,
+            account_names=self._account_names(fresh), note=skipped, parent=self)
         self._confirming.update(fresh)
         dialog.finished.connect(lambda _r, ks=tuple(fresh), d=dialog: self._confirm_finished(ks, d))
         dialog.confirmed.connect(lambda ks, p=provenance, d=dialog: self._confirmed(ks, p, d))
         self.confirm_dialog = dialog
         dialog.open()
 
+    def _account_names(self, keys: Sequence[OrderKey]) -> dict[tuple[str, str], str]:
+        names: dict[tuple[str, str], str] = {}
+        for key in keys:
+            where = (key.connection, key.account)
+            if where not in names:
+                account = self.accounts_model.account(*where)
+                names[where] = account_label(account) if account is not None else key.account
+        return names
+
     def _confirm_finished(self, keys: Sequence[OrderKey], dialog: ConfirmCancelDialog) -> None:
         self._confirming.difference_update(keys)
         if self.confirm_dialog is dialog:
             self.confirm_dialog = None
-
-    def _why_not(self, keys: Sequence[OrderKey]) -> str:
-        if not keys:
-            return "Nothing selected"
-        if any(self.is_read_only(k) for k in keys):
-            return "Read-only: cancelling is disabled for this account"
-        if any(k in self._requested or self.service.coordinator.in_flight(k) for k in keys):
-            return "Already being cancelled: no second request was sent"
-        return "Nothing to cancel: the selected orders are no longer open"
 
     def _confirmed(self, keys: list[OrderKey], provenance: Provenance, dialog: ConfirmCancelDialog) -> None:
         if dialog.dont_ask.isVisible() and dialog.dont_ask.isChecked():
@@ -577,32 +545,19 @@ class MainWindow(QMainWindow):
         self._confirming.difference_update(keys)
         if self.confirm_dialog is dialog:
             self.confirm_dialog = None
-        self.submit_cancels([k for k in keys if self.cancellable(k)], provenance)
+        self.submit_plan(self.plan(keys, provenance))  # decided again: things may have changed meanwhile
 
-    def submit_cancels(
-        self, keys: Sequence[OrderKey], provenance: Provenance, *, batch_id: str = "", label: str = "",
-        join_running: bool = False,
-    ) -> str:
-        """Hand the cancels to the coordinator; returns the batch id ("" for a single order).
+    def submit_cancels(self, keys: Sequence[OrderKey], provenance: Provenance, *, label: str = "") -> str:
+        """Cancel ``keys`` now, without asking (what the desk refuses is not sent); returns the batch id."""
+        return self.submit_plan(self.plan(keys, provenance), label=label)
 
-        ``join_running``: also submit orders whose cancel is running (the coordinator joins them to the
-        running attempt, nothing is sent twice) — the kill switch uses it so its count is exact.
-        """
-        keys = list(dict.fromkeys(keys))
-        if not join_running:
-            keys = [k for k in keys if k not in self._requested and not self.service.coordinator.in_flight(k)]
-        keys = self._usable(keys)
-        if not keys:
-            return ""
-        if len(keys) > 1 and not batch_id:
-            batch_id = uuid.uuid4().hex[:12]
-        if batch_id:
-            self._start_batch(batch_id, len(keys), label or f"Cancelling {len(keys)} orders")
-        for key in keys:
-            self._requested.add(key)
+    def submit_plan(self, plan: CancelPlan, *, label: str = "") -> str:
+        batch_id = self.desk.submit(plan, label=label)
+        self._show_progress()
+        for key in plan.send:
             self.orders_model.mark(key, CancelMark(MarkKind.CANCELLING))
-            future = self.service.coordinator.submit(key, provenance, batch_id)
-            self.tasks.keep(future)
+        if plan.refused and not plan.send:
+            self.statusBar().showMessage(plan.why_not(), 5000)
         # The rows show "cancelling…" from a zero timer: Qt runs it after the posted event that runs the
         # cancels' first steps (ui/loop.py), so the requests leave before this repaint, not after it.
         QTimer.singleShot(0, self, self._show_submitted)
@@ -613,41 +568,10 @@ class MainWindow(QMainWindow):
             self.orders_model.flush()
             self._update_actions()
 
-    def _usable(self, keys: list[OrderKey]) -> list[OrderKey]:
-        """Drop keys of connections that cannot cancel (read-only, missing secrets) and say why."""
-        bad: dict[str, str] = {}
-        for name in {k.connection for k in keys}:
-            try:
-                self.service.check_can_cancel(name)
-                self.service.adapter(name)
-            except BlotterError as exc:
-                bad[name] = str(exc)
-        for name, text in bad.items():
-            spec = self.service.specs.get(name)
-            self.status_model.add_note(name, str(spec.venue) if spec else "", "cancel", text)
-        return [k for k in keys if k.connection not in bad and not self.is_read_only(k)]
-
-    def _on_cancel_event(self, event: CancelEvent) -> None:
-        """Cancel events reach the panes from a zero timer, in order: Qt runs it after the posted event
-        that runs the coordinator's steps (ui/loop.py), so a request leaves before the panes' updates and
-        repaints, not after them."""
-        self._cancel_events.append(event)
-        if len(self._cancel_events) == 1:
-            QTimer.singleShot(0, self, self._apply_cancel_events)
-
-    def _apply_cancel_events(self) -> None:
-        events, self._cancel_events = self._cancel_events, []
-        for event in events:
-            if self._closed:
-                return
-            self._apply_cancel_event(event)
-
-    def _apply_cancel_event(self, event: CancelEvent) -> None:
-        entry = self.status_model.apply_cancel_event(event)
-        if not entry.venue:
-            spec = self.service.specs.get(event.key.connection)
-            if spec is not None:
-                self.status_model.set_venue(entry.id, str(spec.venue))
+    def _apply_cancel_step(self, step: CancelStep) -> None:
+        if self._closed:
+            return
+        event = step.event
         key = event.key
         if event.phase is CancelPhase.SENDING or event.phase is CancelPhase.RECONCILING:
             current = self.orders_model.mark_of(key)
@@ -658,18 +582,16 @@ class MainWindow(QMainWindow):
                 self.orders_model.apply([event.order])
             self.orders_model.mark(key, CancelMark(MarkKind.PENDING, event.message, "", event.attempt_id))
         elif event.phase is CancelPhase.DONE and event.result is not None:
-            self._finish_cancel(event)
+            self._finish_cancel(step)
 
-    def _finish_cancel(self, event: CancelEvent) -> None:
-        result = event.result
+    def _finish_cancel(self, step: CancelStep) -> None:
+        result = step.event.result
         assert result is not None
-        key = event.key
-        self._requested.discard(key)
+        key = step.event.key
         order = self.orders_model.order(key)
         final = result.final_status
         if result.outcome is CancelOutcome.CANCELLED or final is OrderStatus.CANCELLED:
             self.orders_model.remove([key])
-            self.scheduler.forget([key])
         elif final is not None and final.is_terminal:
             # too late (filled) or ended otherwise: show the true state a moment, then the row leaves
             self.orders_model.linger(key)
@@ -677,43 +599,30 @@ class MainWindow(QMainWindow):
                 self.orders_model.apply([_with_status(order, final, result.venue_status)])
             kind = MarkKind.TOO_LATE if result.too_late else MarkKind.REJECTED
             self.orders_model.mark(key, CancelMark(kind, result.message, result.detail, result.attempt_id))
-            self.scheduler.forget([key])
         else:
             if order is not None and final is not None and final is not order.status:
                 self.orders_model.apply([_with_status(order, final, result.venue_status)])
             kind = _OUTCOME_MARKS[result.outcome]
             self.orders_model.mark(key, CancelMark(kind, result.message, result.detail, result.attempt_id))
-        self._batch_done(event)
-        self._queue_refresh(key.connection)
         self._update_actions()
 
     # ------------------------------------------------------------------ bulk progress
-    def _start_batch(self, batch_id: str, total: int, label: str) -> None:
-        self._batches[batch_id] = _Batch(label, total)
-        self._show_progress()
-
-    def _batch_done(self, event: CancelEvent) -> None:
-        batch = self._batches.get(event.batch_id) if event.batch_id else None
-        if batch is None or event.result is None:
+    def _on_batch_progress(self, event: BatchProgress) -> None:
+        if self._closed:
             return
-        batch.done += 1
-        outcome = "too late" if event.result.too_late else str(event.result.outcome)
-        batch.outcomes[outcome] += 1
-        if batch.done >= batch.total:
-            del self._batches[event.batch_id]
-            summary = ", ".join(f"{n} {o}" for o, n in batch.outcomes.most_common())
-            self.statusBar().showMessage(f"{batch.label}: done — {summary}", 20000)
+        if event.finished:
+            self.statusBar().showMessage(event.batch.text(), 20000)
         self._show_progress()
 
     def _show_progress(self) -> None:
-        total = sum(b.total for b in self._batches.values())
-        done = sum(b.done for b in self._batches.values())
-        if not self._batches:
+        batches = list(self.desk.batches.values())
+        if not batches:
             self.bulk_progress.hide()
             self.bulk_label.hide()
             return
-        labels = "; ".join(b.label for b in self._batches.values())
-        self.bulk_label.setText(labels)
+        total = sum(b.total for b in batches)
+        done = sum(b.done for b in batches)
+        self.bulk_label.setText("; ".join(b.label for b in batches))
         self.bulk_progress.setRange(0, total)
         self.bulk_progress.setValue(done)
         self.bulk_progress.setFormat(f"{done}/{total}")
@@ -721,7 +630,7 @@ class MainWindow(QMainWindow):
         self.bulk_progress.show()
 
     def bulk_in_progress(self) -> bool:
-        return bool(self._batches)
+        return bool(self.desk.batches)
 
     # ------------------------------------------------------------------ kill switch
     def open_kill_switch(self) -> None:
@@ -743,41 +652,15 @@ class MainWindow(QMainWindow):
             self.kill_switch_dialog = None
 
     async def _load_kill_switch_preview(self, dialog: KillSwitchDialog) -> None:
-        events = await self.scheduler.refresh_once()  # publishes diffs -> orders model
+        preview = await self.desk.kill_switch_preview()  # reads every connection first
         self.orders_model.flush()
         if self.kill_switch_dialog is not dialog or not dialog.isVisible():
             return
-        lines, keys = self.kill_switch_preview()
-        for event in events:
-            if event.phase is RefreshPhase.FAILED:
-                spec = self.service.specs.get(event.connection)
-                lines.append(PreviewLine(event.connection, venue_name(spec.venue) if spec else "", "", "", 0,
-                                         f"could not be read — nothing will be cancelled here: {event.error}"))
-        dialog.set_preview(lines, keys)
-
-    def kill_switch_preview(self) -> tuple[list[PreviewLine], list[OrderKey]]:
-        """What the kill switch hits now: one line per account with open orders, and their keys."""
-        keys_by_account: dict[tuple[str, str], list[OrderKey]] = {}
-        for key in self.orders_model.open_keys():
-            keys_by_account.setdefault((key.connection, key.account), []).append(key)
-        lines: list[PreviewLine] = []
-        keys: list[OrderKey] = []
-        for (connection, account_id), account_keys in sorted(keys_by_account.items()):
-            spec = self.service.specs.get(connection)
-            venue = venue_name(spec.venue) if spec else ""
-            account = self.accounts_model.account(connection, account_id)
-            name = account.name if account else ""
-            if self.is_read_only(account_keys[0]):
-                lines.append(PreviewLine(connection, venue, account_id, name, len(account_keys),
-                                         "read-only — not cancelled"))
-                continue
-            lines.append(PreviewLine(connection, venue, account_id, name, len(account_keys)))
-            keys.extend(account_keys)
-        return lines, keys
+        dialog.set_preview(list(preview.lines), list(preview.keys))
 
     def _kill_switch_confirmed(self, keys: list[OrderKey]) -> None:
-        self.submit_cancels(keys, Provenance.KILL_SWITCH, batch_id=uuid.uuid4().hex[:12],
-                            label=f"Kill switch: {len(keys)} orders", join_running=True)
+        self.submit_plan(self.desk.plan_cancel(keys, Provenance.KILL_SWITCH),
+                         label=f"Kill switch: {len(keys)} orders")
 
     # ------------------------------------------------------------------ scope, filter, details
     def _on_scope_changed(self, connection: str, account: str) -> None:
@@ -838,7 +721,6 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self, read_only=self.read_only, read_only_locked=self.read_only_locked)
         dialog.applied.connect(self._settings_applied)
         dialog.readOnlyChanged.connect(self.set_read_only)
-        self.settings_dialog = dialog
         dialog.show()
         return dialog
 
@@ -846,7 +728,7 @@ class MainWindow(QMainWindow):
         """The whole app read-only (the support role) or not; kept in the config so the CLI obeys too."""
         if self.read_only_locked and not read_only:
             return
-        self.read_only = self.service.read_only = bool(read_only)
+        self.service.read_only = bool(read_only)
         if self.config_store is not None:
             self.config_store.set_read_only(self.read_only)
         self.statusBar().showMessage(
@@ -866,8 +748,8 @@ class MainWindow(QMainWindow):
             self.connections_dialog.activateWindow()
             return self.connections_dialog
         dialog = ConnectionsDialog(self.config_store, self.service.credentials, self)
-        dialog.connectionSaved.connect(lambda spec: apply_saved(self, spec))
-        dialog.connectionRemoved.connect(lambda name: self.tasks.spawn(apply_removed(self, name)))
+        dialog.connectionSaved.connect(self.desk.set_connection)
+        dialog.connectionRemoved.connect(lambda name: self.tasks.spawn(self.desk.remove_connection(name)))
         dialog.destroyed.connect(lambda *_: setattr(self, "connections_dialog", None))
         self.connections_dialog = dialog
         dialog.show()
@@ -878,6 +760,32 @@ class MainWindow(QMainWindow):
         if dialog is not None:
             dialog.add_connection()
 
+    def _on_connections_changed(self, event: ConnectionsChanged) -> None:
+        """A connection was added, changed or removed while running (the desk changed the service already)."""
+        if self._closed:
+            return
+        name = event.connection
+        scope = self.scope()
+        if event.removed:
+            rows = self.orders_model.keys()
+            self.orders_model.remove([k for k in rows if k.connection == name], confirmed=False)
+            self.orders_model.flush()
+            self.accounts_model.remove_connection(name)
+        else:
+            spec: ConnectionSpec | None = self.service.specs.get(name)
+            if spec is not None:
+                self.accounts_model.add_connection(name, spec.venue, read_only=self.service.is_read_only(name))
+        connection, account = scope
+        if connection and connection in self.service.specs:
+            self.accounts_view.select_scope(connection, account)
+        else:
+            self.show_all_accounts()
+        self.update_empty_hint()
+        self._update_read_only_badge()
+        self._update_actions()
+        self._update_health(name)
+        self._update_connection_label()
+
     def update_empty_hint(self) -> None:
         empty = not self.service.specs and self.config_store is not None
         self.accounts_stack.setCurrentWidget(self.empty_hint if empty else self.accounts_view)
@@ -885,7 +793,7 @@ class MainWindow(QMainWindow):
     def _settings_applied(self) -> None:
         self.scheduler.interval_s = self.settings.refresh_interval_s
         self.scheduler.max_backoff_s = max(60.0, 8 * self.scheduler.interval_s)
-        self._log_reads = self.settings.log_successful_reads
+        self.desk.log_successful_reads = self.settings.log_successful_reads
 
     def copy_selected_orders(self) -> str:
         visible = [i for i in range(len(COLUMNS)) if not self.orders_view.isColumnHidden(i)]
@@ -942,13 +850,15 @@ class MainWindow(QMainWindow):
             return
         keys = self.orders_view.selected_keys()
         self.action_cancel_selected.setEnabled(any(self.cancellable(k) for k in keys[:2000]))
-        connection, account = self.scope()
-        if not account:
-            current = self.orders_view.current_key()
-            connection, account = (current.connection, current.account) if current else ("", "")
+        self.action_cancel_selected.setStatusTip("Cancel the selected order(s) (Delete)" if keys else
+                                                 "Select the orders to cancel first")
+        connection, account = self.chosen_account()
         self.action_cancel_account.setEnabled(
             bool(account) and not self.is_read_only(OrderKey(connection, account, "-"))
             and bool(self.orders_model.counts().get((connection, account))))
+        self.action_cancel_account.setStatusTip(
+            "Cancel every open order of the chosen account" if account else
+            "Choose an account first: select it on the left, or select orders of one account")
         self.action_kill_switch.setEnabled(True)
         self.action_detail.setEnabled(self.orders_view.currentIndex().isValid())
 

@@ -9,6 +9,7 @@ from ..store import paths
 DEFAULT_REFRESH_S = 5.0
 MIN_REFRESH_S = 1.0
 MAX_REFRESH_S = 300.0
+DEFAULT_TYPED_ABOVE = 20
 
 
 class UiSettings:
@@ -28,6 +29,19 @@ class UiSettings:
     @confirm_single_cancel.setter
     def confirm_single_cancel(self, value: bool) -> None:
         self.q.setValue("cancel/confirm_single", bool(value))
+
+    @property
+    def typed_confirmation_above(self) -> int:
+        """More orders than this (or more than one account) in one cancel need the typed confirmation."""
+        try:
+            value = int(str(self.q.value("cancel/typed_above", DEFAULT_TYPED_ABOVE)))
+        except (TypeError, ValueError):
+            return DEFAULT_TYPED_ABOVE
+        return min(max(value, 1), 10_000)
+
+    @typed_confirmation_above.setter
+    def typed_confirmation_above(self, value: int) -> None:
+        self.q.setValue("cancel/typed_above", min(max(int(value), 1), 10_000))
 
     @property
     def refresh_interval_s(self) -> float:

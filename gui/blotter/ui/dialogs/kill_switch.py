@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,18 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import OrderKey
+from ...service.desk import PreviewLine
 
 CONFIRM_PHRASE = "CANCEL ALL"
-
-
-@dataclass(frozen=True, slots=True)
-class PreviewLine:
-    connection: str
-    venue: str
-    account: str  # account id
-    account_name: str
-    count: int
-    note: str = ""  # e.g. "read-only: skipped", "error: <venue's words>"
+__all__ = ["CONFIRM_PHRASE", "KillSwitchDialog", "PreviewLine"]
 
 
 class KillSwitchDialog(QDialog):

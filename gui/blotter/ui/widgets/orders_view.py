@@ -33,6 +33,9 @@ class OrdersView(QTableView):
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        # Tab leaves the grid (to the next pane) instead of walking cells and wrapping the selection: a
+        # Tab then Delete must never cancel another order than the one the trader was looking at
+        self.setTabKeyNavigation(False)
         vheader = self.verticalHeader()
         vheader.setVisible(False)
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -50,6 +53,8 @@ class OrdersView(QTableView):
     def setModel(self, model: object) -> None:
         super().setModel(model)  # type: ignore[arg-type]
         self.setSortingEnabled(True)
+        self.proxy.rowsRemoved.connect(self._after_rows_left)
+        self.proxy.modelReset.connect(self._after_rows_left)
         if not self.restore_layout():
             self.apply_default_layout()
 
@@ -63,6 +68,13 @@ class OrdersView(QTableView):
     def selected_keys(self) -> list[OrderKey]:
         rows = sorted({i.row() for i in self.selectionModel().selectedRows()}) if self.selectionModel() else []
         return [self.proxy.key_at(r) for r in rows]
+
+    def _after_rows_left(self, *_args: object) -> None:
+        """Rows left (a cancelled order, a refresh): with nothing selected, nothing stays current either, so no
+        action can pick up a row the trader never chose (Qt would make a neighbour current)."""
+        selection = self.selectionModel()
+        if selection is not None and not selection.hasSelection() and self.currentIndex().isValid():
+            selection.clearCurrentIndex()
 
     def current_key(self) -> OrderKey | None:
         index = self.currentIndex()
