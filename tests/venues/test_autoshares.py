@@ -30,6 +30,7 @@ from blotter.core import (
     VenueProtocolError,
     VenueRefused,
     VenueResponse,
+    unreadable_in,
 )
 from blotter.sim.autoshares import AutoSharesSim, demo_connections, demo_section
 from blotter.venues.autoshares import STATUS_MAP, AutoSharesAdapter
@@ -560,7 +561,7 @@ async def test_unreadable_list_is_protocol_error(session: Session, action: str, 
     assert "(HTTP 200)" in str(err.value)
 
 
-async def test_wrong_shape_is_protocol_error(session: Session) -> None:
+async def test_wrong_shape_is_skipped_and_reported_in_a_listing(session: Session) -> None:
     session.sim.add_fault(
         {
             "action": "status",
@@ -569,8 +570,15 @@ async def test_wrong_shape_is_protocol_error(session: Session) -> None:
             "path": "/orders$",
         }
     )
+    listed = await session.adapter().list_open_orders(str(BIG))
+    assert list(listed) == []
+    [skipped] = unreadable_in(listed)
+    assert (skipped.connection, skipped.account, skipped.order_id) == ("as-test", str(BIG), "1")
+    assert skipped.reason.startswith("KeyError")
+    # one order read on its own still fails as unreadable
+    session.sim.add_fault({"action": "status", "status": 200, "body": {"Id": 1}, "path": "/orders/1$"})
     with pytest.raises(VenueProtocolError, match="AutoShares sent data Blotter cannot read"):
-        await session.adapter().list_open_orders(str(BIG))
+        await session.adapter().get_order(str(BIG), "1")
 
 
 async def test_in_process_transport(session: Session) -> None:

@@ -25,12 +25,15 @@ from .model import (
     CancelResult,
     Order,
     OrderKey,
+    OrderList,
     OrderStatus,
     OrderType,
     Provenance,
     Side,
+    Unreadable,
     Venue,
     VenueResponse,
+    unreadable_in,
 )
 from .redaction import MASK, Redactor
 
@@ -51,6 +54,7 @@ __all__ = [
     "NotFoundError",
     "Order",
     "OrderKey",
+    "OrderList",
     "OrderStatus",
     "OrderType",
     "OutcomeUnknown",
@@ -60,11 +64,13 @@ __all__ = [
     "Redactor",
     "Side",
     "TwoFactorRequired",
+    "Unreadable",
     "Venue",
     "VenueError",
     "VenueProtocolError",
     "VenueRefused",
     "VenueResponse",
+    "unreadable_in",
 ]
 
 from .connection import ConnectionSpec, validate_connection_name

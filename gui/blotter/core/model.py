@@ -7,7 +7,7 @@ ASCII values that are safe to persist and to print in ``--json`` output.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -361,3 +361,46 @@ class CancelResult:
             "provenance": self.provenance.value,
             "batch_id": self.batch_id or None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An order a venue listed that Blotter could not read: skipped from the listing, and reported.
+
+    ``account`` is the account whose listing carried it; ``order_id`` the venue's id when that much could be
+    read ("" otherwise); ``reason`` a short, redacted description of what could not be read.
+    """
+
+    connection: str
+    account: str
+    order_id: str
+    reason: str
+
+    @property
+    def where(self) -> str:
+        """``connection/account/order_id`` (or ``connection/account`` with an unknown id) for messages."""
+        base = f"{self.connection}/{self.account}"
+        return f"{base}/{self.order_id}" if self.order_id else base
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"connection": self.connection, "account": self.account, "order_id": self.order_id or None,
+                "reason": self.reason}
+
+
+class OrderList(list[Order]):
+    """A listing's readable orders (a plain ``list``), with the orders it skipped as unreadable beside them.
+
+    Adapters return it from their listings so ``VenueAdapter`` keeps returning ``list[Order]``; code that
+    cares asks ``unreadable_in(orders)`` (a plain list, e.g. from a test double, has none).
+    """
+
+    unreadable: tuple[Unreadable, ...]
+
+    def __init__(self, orders: Iterable[Order] = (), unreadable: Iterable[Unreadable] = ()) -> None:
+        super().__init__(orders)
+        self.unreadable = tuple(unreadable)
+
+
+def unreadable_in(orders: Iterable[Order]) -> tuple[Unreadable, ...]:
+    """The unreadable orders a listing skipped (none for a plain list)."""
+    return orders.unreadable if isinstance(orders, OrderList) else ()

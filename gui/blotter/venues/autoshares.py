@@ -46,10 +46,12 @@ from ..core import (
     NotFoundError,
     Order,
     OrderKey,
+    OrderList,
     OrderStatus,
     OrderType,
     Side,
     TwoFactorRequired,
+    Unreadable,
     Venue,
     VenueError,
     VenueProtocolError,
@@ -215,6 +217,8 @@ class AutoSharesAdapter(HttpAdapter):
     async def list_open_orders(self, account: str) -> list[Order]:
         path = f"{self._v}/accounts/{_whole(account, 'account')}/orders"
         found: dict[str, Order] = {}
+        unreadable: dict[tuple[str, str], Unreadable] = {}
+        listed: set[str] = set()  # every item seen so far, readable or not (see _fingerprint)
         seen = 0
         for page in range(MAX_PAGES):
             params = {
@@ -235,15 +239,22 @@ class AutoSharesAdapter(HttpAdapter):
                 raise VenueProtocolError(
                     "AutoShares sent an orders page without a TotalCount", reply.response
                 )
-            for order in self.map_items(reply, items, lambda item: self._order(account, item, keep_raw=False)):
+            page_orders = self.map_listed(items, lambda item: self._order(account, item, keep_raw=False),
+                                          account=account, id_field="Id")
+            for order in page_orders:
                 found.setdefault(order.order_id, order)  # orders can shift between pages
+            for skipped in page_orders.unreadable:
+                unreadable.setdefault((skipped.order_id, skipped.reason), skipped)
+            fingerprints = {_fingerprint(item) for item in items}
+            adds_nothing = fingerprints <= listed  # a venue whose TotalCount lies repeats its pages (M7)
+            listed |= fingerprints
             seen += len(items)
-            if not items or seen >= total:
+            if not items or seen >= total or adds_nothing:
                 break
         # The server-side filter uses numeric codes; check the names too (Held's code is unknown). An order
         # in a status we do not know stays listed (status unknown, the venue's word kept): it may still be
         # working, and a trader must see it to cancel it.
-        return [order for order in found.values() if not order.status.is_terminal]
+        return OrderList((order for order in found.values() if not order.status.is_terminal), unreadable.values())
 
     async def get_order(self, account: str, order_id: str) -> Order:
         path = f"{self._v}/accounts/{_whole(account, 'account')}/orders/{_whole(order_id, 'order')}"
@@ -273,7 +284,14 @@ class AutoSharesAdapter(HttpAdapter):
         if not isinstance(data, dict) or not isinstance(data.get("Result"), list):
             raise VenueProtocolError("AutoShares sent an orders page without a Result list", reply.response)
         wanted = set(ids)
-        found = self.map_items(reply, data["Result"], lambda item: self._order(account, item))
+        found = self.map_listed(data["Result"], lambda item: self._order(account, item), account=account,
+                                id_field="Id")
+        for skipped in found.unreadable:  # an unreadable order we asked for is not "not found": say so
+            if skipped.order_id not in {o.order_id for o in found} and (
+                    not skipped.order_id or _canonical_number(skipped.order_id) in wanted):
+                raise VenueProtocolError(
+                    f"AutoShares sent data Blotter cannot read (order {skipped.order_id or '?'}: {skipped.reason})",
+                    reply.response)
         return {o.order_id: o for o in found if o.order_id in wanted}
 
     async def cancel(self, key: OrderKey) -> CancelReceipt:
@@ -337,6 +355,7 @@ class AutoSharesAdapter(HttpAdapter):
         path = f"{self._v}/accounts/{_whole(account, 'account')}/orders"
         cutoff = datetime.now(UTC) - timedelta(days=max(1, days))
         found: list[Order] = []
+        skipped: list[Unreadable] = []
         seen = 0
         for page in range(RECENT_PAGES):
             params = {"pageNumber": page, "pageSize": PAGE_SIZE, "sortField": "CreateDate", "desc": "true"}
@@ -347,14 +366,15 @@ class AutoSharesAdapter(HttpAdapter):
             if not isinstance(data, dict) or not isinstance(data.get("Result"), list):
                 raise VenueProtocolError("AutoShares sent an orders page without a Result list", reply.response)
             items: list[Any] = data["Result"]
-            orders = self.map_items(reply, items, lambda item: self._order(account, item))
+            orders = self.map_listed(items, lambda item: self._order(account, item), account=account, id_field="Id")
             found.extend(orders)
+            skipped.extend(orders.unreadable)
             seen += len(items)
             total = data.get("TotalCount")
             older = any(o.created_at is not None and o.created_at < cutoff for o in orders)
             if not items or older or (isinstance(total, int) and seen >= total):
                 break
-        return newest_first(found, days=max(1, days))
+        return OrderList(newest_first(found, days=max(1, days)), skipped)
 
     # ------------------------------------------------------------------ mapping
     def _account(self, item: Any) -> Account:
@@ -377,6 +397,9 @@ class AutoSharesAdapter(HttpAdapter):
         if not isinstance(item, Mapping):
             raise TypeError("an order is not an object")
         order_id = str(_int_value(item["Id"]))
+        # The account the venue says owns the order, when it says so (M4: a page of account 6304 can carry an
+        # order of 6303): keyed there, it is one key with that account's own listing of it.
+        account = _owner(item.get("AccountId"), account)
         venue_status = _status_name(item.get("Status"))
         status = STATUS_MAP.get(venue_status, OrderStatus.UNKNOWN)
         quantity = require_decimal(item["Quantity"])
@@ -479,6 +502,22 @@ def _int_value(value: Any) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     raise ValueError(f"expected an id, got {value!r}")
+
+
+def _owner(value: Any, listed_under: str) -> str:
+    """An order's ``AccountId`` as an account id; the account it was listed under when absent or no id."""
+    try:
+        owner = _int_value(value)
+    except ValueError:
+        return listed_under
+    return str(owner) if 0 <= owner < 2**31 else listed_under
+
+
+def _fingerprint(item: Any) -> str:
+    """What tells one listed item from another: its ``Id`` when it has one, else the whole item."""
+    if isinstance(item, Mapping) and "Id" in item:
+        return "Id:" + repr(item["Id"])
+    return json.dumps(item, sort_keys=True, default=str)[:2000]
 
 
 def _status_name(value: Any) -> str:

@@ -35,10 +35,13 @@ from ..core import (
     ConfigError,
     ConflictError,
     NotFoundError,
+    Order,
+    OrderList,
     OutcomeUnknown,
     RateLimitedError,
     Redactor,
     Side,
+    Unreadable,
     Venue,
     VenueError,
     VenueProtocolError,
@@ -55,6 +58,8 @@ READ_RETRIES = 2
 RATE_LIMIT_RETRIES = 3
 MAX_RETRY_AFTER_S = 30.0
 RETRY_BACKOFF_S = 0.2  # first pause before re-sending a read; doubles each time
+MAX_REASON_CHARS = 160  # why an order could not be read, as reported
+MAX_ID_CHARS = 40  # an unreadable order's id, as reported
 MAX_JSON_DEPTH = 64  # no venue answer nests deeper; deeper ones are refused before any mapping sees them
 
 # Characters that must not reach a header or a one-line message (CR/LF would split lines).
@@ -469,13 +474,40 @@ class HttpAdapter:
             return mapper(item)
         except VenueError:
             raise
-        # ArithmeticError: decimal overflow of absurd numbers, dates beyond year 1..9999 in UTC.
-        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, IndexError, RecursionError) as exc:
+        except _UNREADABLE as exc:
             raise VenueProtocolError(
                 f"{self.display_name} sent data Blotter cannot read ({type(exc).__name__}: "
                 f"{self.redactor.text(str(exc))[:200]})",
                 reply.response,
             ) from None
+
+    def map_listed(
+        self, items: Iterable[Any], mapper: Callable[[Any], Order], *, account: str, id_field: str
+    ) -> OrderList:
+        """Map a listing page's orders, skipping (and reporting) each one that cannot be read.
+
+        One unreadable order (a NaN quantity, a date in year 0, an id that is no id) must not hide the others:
+        an emergency cancel has to reach every order it can read. Each skipped order becomes an
+        ``Unreadable`` naming the account whose listing carried it, the venue's id (``id_field``) when that is
+        readable, and why, redacted and short.
+        """
+        orders: list[Order] = []
+        skipped: list[Unreadable] = []
+        for item in items:
+            try:
+                orders.append(mapper(item))
+            except _UNREADABLE as exc:
+                why = _one_line(self.redactor.text(str(exc)))[:MAX_REASON_CHARS]
+                skipped.append(Unreadable(self.spec.name, account, self._listed_id(item, id_field),
+                                          f"{type(exc).__name__}: {why}" if why else type(exc).__name__))
+        return OrderList(orders, skipped)
+
+    def _listed_id(self, item: Any, id_field: str) -> str:
+        """The venue's id of an unreadable order, as text, if it is there at all (redacted, one line, short)."""
+        value = item.get(id_field) if isinstance(item, Mapping) else None
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            return ""
+        return _one_line(self.redactor.text(str(value)))[:MAX_ID_CHARS]
 
     # ------------------------------------------------------------------ defaults
     async def cancel_many(self, account: str, *, market: str, side: Side | None = None) -> CancelReceipt:
@@ -514,6 +546,11 @@ def _nested_deeper_than(value: Any, limit: int) -> bool:
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+# What makes one venue item unreadable. ArithmeticError: decimal overflow of absurd numbers, dates beyond year
+# 1..9999 in UTC.
+_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, IndexError, RecursionError)
 
 
 def _one_line(text: str) -> str:

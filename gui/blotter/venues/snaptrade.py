@@ -59,6 +59,7 @@ from ..core import (
     NotFoundError,
     Order,
     OrderKey,
+    OrderList,
     OrderStatus,
     OrderType,
     Side,
@@ -302,7 +303,7 @@ class SnapTradeAdapter(HttpAdapter):
         # Known final states are dropped; a status SnapTrade never documented stays (as unknown): the
         # order may still be working, and a trader must see it to cancel it.
         records = await self._orders(Action.LIST_ORDERS, account, "open", keep_raw=False)
-        return [order for order in records if not order.status.is_terminal]
+        return OrderList((order for order in records if not order.status.is_terminal), records.unreadable)
 
     async def get_order(self, account: str, order_id: str) -> Order:
         # The detail endpoint is real-time but only knows orders placed through SnapTrade; for the
@@ -310,10 +311,21 @@ class SnapTradeAdapter(HttpAdapter):
         order, reply = await self._detail(account, order_id)
         if order is not None:
             return order
-        for order in await self._orders(Action.GET_ORDER, account, "all", order_id=order_id):
+        listed = await self._orders(Action.GET_ORDER, account, "all", order_id=order_id)
+        for order in listed:
             if order.order_id == order_id:
                 return order
+        self._unreadable_wanted(listed, [order_id], reply)
         raise self._not_found(account, order_id, reply)
+
+    @staticmethod
+    def _unreadable_wanted(listed: OrderList, wanted: Sequence[str], reply: Reply) -> None:
+        """An order asked for that the listing holds but Blotter cannot read is not "not found": say so."""
+        for skipped in listed.unreadable:
+            if skipped.order_id and skipped.order_id in wanted:
+                raise VenueProtocolError(
+                    f"SnapTrade sent data Blotter cannot read (order {skipped.order_id}: {skipped.reason})",
+                    reply.response)
 
     async def _detail(self, account: str, order_id: str) -> tuple[Order | None, Reply]:
         """``orders/details``: the order, or ``None`` on 404 (unknown there; other errors raise)."""
@@ -356,18 +368,22 @@ class SnapTradeAdapter(HttpAdapter):
                     found[order_id] = await self.get_order(account, order_id)
             return found
         listed: dict[str, Order] = {}
-        for order in await self._orders(Action.GET_ORDER, account, "all"):
+        records = await self._orders(Action.GET_ORDER, account, "all")
+        for order in records:
             listed.setdefault(order.order_id, order)  # the first, as get_order's fallback takes it
+        unread = {u.order_id for u in records.unreadable if u.order_id and u.order_id not in listed}
         for order_id in wanted:
             known = listed.get(order_id)
             if known is None:
-                known, _reply = await self._detail(account, order_id)
+                known, reply = await self._detail(account, order_id)
+                if known is None and order_id in unread:
+                    self._unreadable_wanted(records, [order_id], reply)
             if known is not None:
                 found[order_id] = known
         return found
 
     async def _orders(self, action: Action, account: str, state: str, order_id: str = "", *,
-                      keep_raw: bool = True) -> list[Order]:
+                      keep_raw: bool = True) -> OrderList:
         reply = await self._signed(
             action, "GET", f"/accounts/{path_segment(account, 'account')}/orders",
             [("state", state), ("days", MAX_DAYS)],
@@ -376,7 +392,8 @@ class SnapTradeAdapter(HttpAdapter):
         data = self._ok_json(reply)
         if not isinstance(data, list):
             raise VenueProtocolError("SnapTrade sent orders that are not a list", reply.response)
-        return self.map_items(reply, data, lambda item: self._order(account, item, keep_raw=keep_raw))
+        return self.map_listed(data, lambda item: self._order(account, item, keep_raw=keep_raw), account=account,
+                               id_field="brokerage_order_id")
 
     async def cancel(self, key: OrderKey) -> CancelReceipt:
         """POST trading/cancel. 200 means SnapTrade passed the cancel to the brokerage.
@@ -418,7 +435,9 @@ class SnapTradeAdapter(HttpAdapter):
         data = self._ok_json(reply)
         if not isinstance(data, list):
             raise VenueProtocolError("SnapTrade sent orders that are not a list", reply.response)
-        return newest_first(self.map_items(reply, data, lambda item: self._order(account, item)), days=window)
+        orders = self.map_listed(data, lambda item: self._order(account, item), account=account,
+                                 id_field="brokerage_order_id")
+        return OrderList(newest_first(orders, days=window), orders.unreadable)
 
     # ------------------------------------------------------------------ mapping
     def _account(self, item: Any, read_only: Mapping[str, bool]) -> Account:
@@ -441,10 +460,10 @@ class SnapTradeAdapter(HttpAdapter):
         if not isinstance(order_id, str) or not order_id:
             raise ValueError("order without brokerage_order_id")
         venue_status = str(item.get("status") or "NONE")
-        total = to_decimal(item.get("total_quantity")) or Decimal(0)
-        filled = to_decimal(item.get("filled_quantity")) or Decimal(0)
-        canceled = to_decimal(item.get("canceled_quantity")) or Decimal(0)
-        remaining = to_decimal(item.get("open_quantity"))
+        total = _not_negative(to_decimal(item.get("total_quantity")), "total_quantity") or Decimal(0)
+        filled = _not_negative(to_decimal(item.get("filled_quantity")), "filled_quantity") or Decimal(0)
+        canceled = _not_negative(to_decimal(item.get("canceled_quantity")), "canceled_quantity") or Decimal(0)
+        remaining = _not_negative(to_decimal(item.get("open_quantity")), "open_quantity")
         if remaining is None:
             still_open = venue_status in OPEN_STATUSES
             remaining = max(total - filled - canceled, Decimal(0)) if still_open else Decimal(0)
@@ -526,6 +545,13 @@ def _is_current(authorization: Mapping[str, Any]) -> bool:
         authorization.get("disabled") is False and isinstance(mode, Mapping)
         and mode.get("institution") == "realtime" and mode.get("snaptrade") == "realtime"
     )
+
+
+def _not_negative(value: Decimal | None, name: str) -> Decimal | None:
+    """A quantity below zero is no quantity: the order cannot be read (never shown as ``-5``)."""
+    if value is not None and value < 0:
+        raise ValueError(f"{name} is negative ({value})")
+    return value
 
 
 def _symbol(item: Mapping[str, Any]) -> str:

@@ -47,9 +47,11 @@ from ..core import (
     NotFoundError,
     Order,
     OrderKey,
+    OrderList,
     OrderStatus,
     OrderType,
     Side,
+    Unreadable,
     Venue,
     VenueError,
     VenueProtocolError,
@@ -352,32 +354,32 @@ class TanxAdapter(HttpAdapter):
     async def list_open_orders(self, account: str) -> list[Order]:
         self._check_account(account)
         found: dict[str, Order] = {}
+        unreadable: dict[tuple[str, str], Unreadable] = {}
         for state in OPEN_STATES:
-            previous_ids: list[Any] | None = None
+            listed: set[str] = set()  # every item of this state seen so far, readable or not
             for page in range(1, MAX_PAGES + 1):
                 reply = await self.send(
                     Action.LIST_ORDERS, "GET", ORDERS_PATH,
                     params={"limit": PAGE_SIZE, "page": page, "state": state}, account=self.eth_address,
                 )
                 items = self._payload(reply, list)
-                ids = [item.get("id") if isinstance(item, dict) else None for item in items]
-                if items and ids == previous_ids:
-                    raise VenueProtocolError(
-                        f"{self.display_name} sent the same page of orders twice "
-                        f"(page {page}, state {state})",
-                        reply.response,
-                    )
-                previous_ids = ids
-                for order in self.map_items(reply, items, lambda item: self._order_from(item, keep_raw=False)):
+                page_orders = self.map_listed(items, lambda item: self._order_from(item, keep_raw=False),
+                                              account=self.eth_address, id_field="id")
+                for order in page_orders:
                     # The order may have moved on between pages; a state we do not know stays (unknown).
                     if not order.status.is_terminal:
                         found.setdefault(order.order_id, order)
-                if len(items) < PAGE_SIZE:
+                for skipped in page_orders.unreadable:
+                    unreadable.setdefault((skipped.order_id, skipped.reason), skipped)
+                fingerprints = {_fingerprint(item) for item in items}
+                adds_nothing = fingerprints <= listed  # a page that repeats what was listed ends paging (M7)
+                listed |= fingerprints
+                if len(items) < PAGE_SIZE or adds_nothing:
                     break
             else:
                 raise VenueProtocolError(
                     f"{self.display_name} kept paging past {MAX_PAGES * PAGE_SIZE} {state} orders", None)
-        return list(found.values())
+        return OrderList(found.values(), unreadable.values())
 
     async def get_order(self, account: str, order_id: str) -> Order:
         self._check_account(account)
@@ -436,13 +438,17 @@ class TanxAdapter(HttpAdapter):
         whose ``cancel_reason`` says who cancelled), newest first, created within ``days``."""
         self._check_account(account)
         found: list[Order] = []
+        skipped: list[Unreadable] = []
         for state in RECENT_STATES:
             reply = await self.send(
                 Action.LIST_ORDERS, "GET", ORDERS_PATH, params={"limit": PAGE_SIZE, "page": 1, "state": state},
                 account=self.eth_address,
             )
-            found.extend(self.map_items(reply, self._payload(reply, list), self._order_from))
-        return newest_first(found, days=max(1, days))
+            orders = self.map_listed(self._payload(reply, list), self._order_from, account=self.eth_address,
+                                     id_field="id")
+            found.extend(orders)
+            skipped.extend(orders.unreadable)
+        return OrderList(newest_first(found, days=max(1, days)), skipped)
 
     # ------------------------------------------------------------------ mapping
     def _order_from(self, item: Any, *, keep_raw: bool = True) -> Order:
@@ -520,6 +526,13 @@ class TanxAdapter(HttpAdapter):
         if reply.status == 400 and _NOT_FOUND_RE.search(reply.response.message):
             return NotFoundError(reply.response.message, reply.response)
         return self.error_for(reply)
+
+
+def _fingerprint(item: Any) -> str:
+    """What tells one listed item from another: its ``id`` when it has one, else the whole item."""
+    if isinstance(item, dict) and "id" in item:
+        return "id:" + repr(item["id"])
+    return json.dumps(item, sort_keys=True, default=str)[:2000]
 
 
 def _envelope(reply: Reply) -> dict[str, Any]:
