@@ -185,6 +185,10 @@ class CancelCoordinator:
         """The one spelling of ``key`` its venue uses (``as/06303/073517`` → ``as/6303/73517``)."""
         return self._identify(key)[0]
 
+    def identity(self, key: OrderKey) -> str:
+        """The venue order ``key`` names (``venue|host|account|order id``; "" when its adapter is unknown)."""
+        return self._identify(key)[1]
+
     def _identify(self, key: OrderKey) -> tuple[OrderKey, str]:
         adapter = self._adapters.get(key.connection)
         if adapter is None:

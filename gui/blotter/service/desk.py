@@ -28,6 +28,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -116,6 +117,7 @@ class Refused(StrEnum):
     PENDING = "pending"
     NOT_OPEN = "not_open"
     UNUSABLE = "unusable"
+    DUPLICATE = "duplicate"  # the same venue order, reached through another connection, is in the plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,7 @@ _REFUSED_WORDS = {
     Refused.PENDING: "with a cancel already pending at the venue",
     Refused.NOT_OPEN: "no longer open",
     Refused.UNUSABLE: "on a connection that cannot cancel",
+    Refused.DUPLICATE: "already in this cancel through another connection",
 }
 
 
@@ -206,7 +209,8 @@ class BatchSummary:
 _OUTCOME_ORDER = {"cancelled": 0, "pending": 1, "rejected": 2, "too late": 3, "failed": 4, "unknown": 5}
 _SKIP_WORDS = {Refused.READ_ONLY.value: "read-only", Refused.PENDING.value: "already pending",
                Refused.IN_FLIGHT.value: "already being cancelled", Refused.NOT_OPEN.value: "no longer open",
-               Refused.UNUSABLE.value: "connection cannot cancel"}
+               Refused.UNUSABLE.value: "connection cannot cancel",
+               Refused.DUPLICATE.value: "same order through another connection"}
 
 
 def outcome_word(outcome: CancelOutcome, too_late: bool) -> str:
@@ -274,6 +278,9 @@ class Desk:
         self._refresh_first = 0.0
         self._refresh_handle: Handle | None = None
         self._last_failure: dict[str, str] = {}
+        # connections whose last read failed: their rows are as of the last good read, not live
+        self.stale_since: dict[str, datetime] = {}
+        self._last_preview: KillSwitchPreview | None = None
         self._closed = False
         self._defer = defer
         self._for_log: list[Callable[[], object]] = []
@@ -327,6 +334,18 @@ class Desk:
     def open_orders(self, connection: str = "") -> dict[OrderKey, Any]:
         return self.scheduler.snapshot(connection)
 
+    def as_of(self, connection: str) -> datetime | None:
+        """When a stale connection's rows were last read (``None``: the connection is not stale)."""
+        if connection not in self.stale_since:
+            return None
+        health = self.service.health.get(connection)
+        return health.last_success if health is not None and health.last_success else self.stale_since[connection]
+
+    def unreachable(self, keys: Iterable[OrderKey]) -> list[str]:
+        """The connections among ``keys`` whose venue could not be read at the last try (a cancel there may
+        wait for its timeout: the trader is told before, not after)."""
+        return sorted({k.connection for k in keys if k.connection in self.stale_since})
+
     def can_cancel(self, key: OrderKey) -> bool:
         return not self.plan_cancel([key], Provenance.ROW_ACTION).refused
 
@@ -342,7 +361,15 @@ class Desk:
         send: list[OrderKey] = []
         refused: list[Refusal] = []
         unusable: dict[str, str] = {}
-        for key in dict.fromkeys(self.service.coordinator.canonical(k) for k in keys):
+        planned: dict[str, OrderKey] = {}  # venue order -> the key that will cancel it
+        coordinator = self.service.coordinator
+        for key in dict.fromkeys(coordinator.canonical(k) for k in keys):
+            identity = coordinator.identity(key)
+            first = planned.get(identity) if identity else None
+            if first is not None:
+                refused.append(Refusal(key, Refused.DUPLICATE, f"The same venue order as {first}: one request "
+                                                               "is sent for both"))
+                continue
             if not is_open(key):
                 refused.append(Refusal(key, Refused.NOT_OPEN, "Nothing to cancel: the order is no longer open"))
             elif self.is_read_only(key):
@@ -359,6 +386,8 @@ class Desk:
                     refused.append(Refusal(key, Refused.UNUSABLE, unusable[key.connection]))
                 else:
                     send.append(key)
+                    if identity:
+                        planned[identity] = key
         return CancelPlan(provenance, tuple(send), tuple(refused))
 
     def _read_only_words(self, key: OrderKey) -> str:
@@ -423,12 +452,20 @@ class Desk:
             if event.phase is RefreshPhase.FAILED:
                 lines.append(PreviewLine(event.connection, self.venue_of(event.connection), "", "", 0,
                                          f"could not be read — nothing will be cancelled here: {event.error}"))
-        return KillSwitchPreview(tuple(lines), plan.send, plan.refused)
+        self._last_preview = KillSwitchPreview(tuple(lines), plan.send, plan.refused)
+        return self._last_preview
+
+    def kill_switch_plan(self, keys: Sequence[OrderKey]) -> CancelPlan:
+        """The previewed keys that may still be cancelled now; what the preview skipped is counted as skipped."""
+        plan = self.plan_cancel(keys, Provenance.KILL_SWITCH)
+        previewed = self._last_preview.skipped if self._last_preview is not None else ()
+        chosen = set(keys)
+        return CancelPlan(plan.provenance, plan.send,
+                          plan.refused + tuple(r for r in previewed if r.key not in chosen))
 
     def fire_kill_switch(self, keys: Sequence[OrderKey]) -> str:
         """Cancel exactly the previewed keys that may still be cancelled now (the rest is counted as skipped)."""
-        plan = self.plan_cancel(keys, Provenance.KILL_SWITCH)
-        return self.submit(plan, label=f"Kill switch: {len(keys)} orders")
+        return self.submit(self.kill_switch_plan(keys), label=f"Kill switch: {len(keys)} orders")
 
     # ------------------------------------------------------------------ refresh
     def start(self) -> None:
@@ -481,6 +518,7 @@ class Desk:
             return
         self.service.remove_connection(name)
         self.pending = {k for k in self.pending if k.connection != name}
+        self.stale_since.pop(name, None)
         self.notice(f"{spec.venue.label} connection {name!r} removed", level=NoticeLevel.INFO, connection=name,
                     action="connections")
         self._publish(ConnectionsChanged(name, removed=True))
@@ -492,10 +530,12 @@ class Desk:
         name = event.connection
         if event.phase is RefreshPhase.UPDATED and event.diff is not None:
             self._last_failure.pop(name, None)
+            self.stale_since.pop(name, None)
             for key in event.diff.removed:
                 self.pending.discard(key)
             self._publish(OrdersChanged(event.diff))
         elif event.phase is RefreshPhase.FAILED and event.error is not None:
+            self.stale_since.setdefault(name, datetime.now(UTC))
             text = str(event.error)
             if getattr(event.error, "response", None) is None and self._last_failure.get(name) != text:
                 self.status_log.add_note(name, self.venue_of(name), "list_orders", text)

@@ -436,6 +436,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(notice.text, 15000)
 
     def _update_health(self, name: str, retry_in_s: float = 0.0) -> None:
+        as_of = self.desk.as_of(name)
+        self.orders_model.set_stale(name, as_of.astimezone().strftime("%H:%M:%S") if as_of is not None else
+                                    ("never read" if name in self.desk.stale_since else None))
         health = self.service.health.get(name)
         if health is None:
             return
@@ -454,6 +457,9 @@ class MainWindow(QMainWindow):
             tone = {"connected": Tone.OK, "error": Tone.ERROR, "refreshing": Tone.CANCELLING}.get(state, Tone.MUTED)
             latency = health.median_latency_ms if health else None
             suffix = f" {latency:.0f} ms" if latency is not None and state == "connected" else ""
+            as_of = self.desk.as_of(name)
+            if as_of is not None:
+                suffix = f" — stale, as of {as_of.astimezone():%H:%M:%S}"
             parts.append(f'<span style="color:{colours.foreground[tone].name()}">●</span> {name}: {state}{suffix}')
         self.connection_label.setText("&nbsp;&nbsp;".join(parts))
 
@@ -554,9 +560,18 @@ class MainWindow(QMainWindow):
     def submit_plan(self, plan: CancelPlan, *, label: str = "") -> str:
         batch_id = self.desk.submit(plan, label=label)
         self._show_progress()
+        unreachable = set(self.desk.unreachable(plan.send))
         for key in plan.send:
-            self.orders_model.mark(key, CancelMark(MarkKind.CANCELLING))
-        if plan.refused and not plan.send:
+            note = ""
+            if key.connection in unreachable:
+                as_of = self.orders_model.stale_as_of(key.connection)
+                note = f"{key.connection} could not be reached at the last read (rows as of {as_of}); sent anyway"
+            self.orders_model.mark(key, CancelMark(MarkKind.CANCELLING, note))
+        if unreachable:  # said before the cancel waits for its timeout, not after
+            self.statusBar().showMessage(
+                f"{', '.join(sorted(unreachable))} cannot be reached right now: the cancel is sent, but the venue may "
+                "not answer until it is back — the row shows where it stands", 15000)
+        elif plan.refused and not plan.send:
             self.statusBar().showMessage(plan.why_not(), 5000)
         # The rows show "cancelling…" from a zero timer: Qt runs it after the posted event that runs the
         # cancels' first steps (ui/loop.py), so the requests leave before this repaint, not after it.
@@ -659,8 +674,7 @@ class MainWindow(QMainWindow):
         dialog.set_preview(list(preview.lines), list(preview.keys))
 
     def _kill_switch_confirmed(self, keys: list[OrderKey]) -> None:
-        self.submit_plan(self.desk.plan_cancel(keys, Provenance.KILL_SWITCH),
-                         label=f"Kill switch: {len(keys)} orders")
+        self.submit_plan(self.desk.kill_switch_plan(keys), label=f"Kill switch: {len(keys)} orders")
 
     # ------------------------------------------------------------------ scope, filter, details
     def _on_scope_changed(self, connection: str, account: str) -> None:

@@ -175,6 +175,8 @@ class AccountsModel(QAbstractItemModel):
         text = node.state
         if node.state == "error" and node.retry_in_s:
             text = f"error (retry in {node.retry_in_s:.0f} s)"
+        if node.state == "error" and node.last_success is not None:
+            text += f" — stale, as of {node.last_success.astimezone():%H:%M:%S}"
         if node.read_only:
             text += ", read-only"
         elif node.accounts and all(a.read_only for a in node.accounts):

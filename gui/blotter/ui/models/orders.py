@@ -148,6 +148,7 @@ class OrdersTableModel(QAbstractTableModel):
         self._italic = QFont()
         self._italic.setItalic(True)
         self._account_labels: dict[tuple[str, str], str] = {}
+        self._stale: dict[str, str] = {}  # connection -> "hh:mm:ss" of its rows' last good read
         # published for proxies while the matching signal is being emitted
         self.changed_rows_hint: list[tuple[int, OrderRow]] | None = None  # (row, the row's old value)
         self.last_permutation: list[int] | None = None
@@ -188,8 +189,14 @@ class OrdersTableModel(QAbstractTableModel):
             if column == _ACCOUNT_COLUMN and self._account_labels:
                 key = r.order.key
                 return self._account_labels.get((key.connection, key.account)) or r.display(column)
+            if column == _STATE_COLUMN and self._stale:
+                as_of = self._stale.get(r.order.key.connection)
+                if as_of is not None:
+                    return f"{r.display(column)} · stale, as of {as_of}"
             return r.display(column)
         if role == _FOREGROUND:
+            if self._stale and r.order.key.connection in self._stale:
+                return Colours.current().foreground[Tone.MUTED]  # greyed: not live
             return self._foreground(r, column)
         if role == _BACKGROUND:
             if _COLOUR_ROLES[column] is ColourRole.STATE:
@@ -224,6 +231,10 @@ class OrdersTableModel(QAbstractTableModel):
         return None
 
     def _tooltip(self, r: OrderRow, column: int) -> str | None:
+        as_of = self._stale.get(r.order.key.connection) if self._stale else None
+        if as_of is not None and column != _ACCOUNT_COLUMN:
+            return (f"{r.order.key.connection} cannot be reached: this row is as of {as_of} and may no longer be "
+                    "true (filled or cancelled meanwhile). A cancel is still sent, but may not be answered.")
         if column == _ACCOUNT_COLUMN:
             key = r.order.key
             label = self._account_labels.get((key.connection, key.account))
@@ -293,6 +304,25 @@ class OrdersTableModel(QAbstractTableModel):
                                       self.index(len(self._rows) - 1, _ACCOUNT_COLUMN), [_DISPLAY, _TOOLTIP])
             finally:
                 self.changed_rows_hint = None
+
+    def set_stale(self, connection: str, as_of: str | None) -> None:
+        """Mark a connection's rows stale ("as of hh:mm:ss", greyed) or live again (``None``)."""
+        if self._stale.get(connection) == as_of:
+            return
+        if as_of is None:
+            self._stale.pop(connection, None)
+        else:
+            self._stale[connection] = as_of
+        if self._rows:
+            self.changed_rows_hint = []  # a repaint: no row's sort key or filter text changed
+            try:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1),
+                                      [_DISPLAY, _FOREGROUND, _TOOLTIP])
+            finally:
+                self.changed_rows_hint = None
+
+    def stale_as_of(self, connection: str) -> str | None:
+        return self._stale.get(connection)
 
     def counts(self) -> Counter[tuple[str, str]]:
         """Open orders per (connection, account)."""
