@@ -437,14 +437,15 @@ class MainWindow(QMainWindow):
 
     def _update_health(self, name: str, retry_in_s: float = 0.0) -> None:
         as_of = self.desk.as_of(name)
-        self.orders_model.set_stale(name, as_of.astimezone().strftime("%H:%M:%S") if as_of is not None else
-                                    ("never read" if name in self.desk.stale_since else None))
+        stale = as_of.astimezone().strftime("%H:%M:%S") if as_of is not None else ""
+        self.orders_model.set_stale(name, stale or None)
         health = self.service.health.get(name)
         if health is None:
             return
         self.accounts_model.set_health(
             name, state=health.state, last_success=health.last_success,
             median_latency_ms=health.median_latency_ms, last_error=health.last_error, retry_in_s=retry_in_s,
+            stale_as_of=stale,
         )
         self._update_connection_label()
 

@@ -80,7 +80,8 @@ class ConfirmCancelDialog(QDialog):
         if len(orders) > _LIST_LIMIT:
             lines.append(f"… and {len(orders) - _LIST_LIMIT} more")
         listing.setPlainText("\n".join(lines))
-        listing.setMinimumWidth(720)
+        listing.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # one order per line, as in the grid
+        listing.setMinimumWidth(820)
         listing.setMaximumHeight(60 + 18 * min(len(lines), 12))
         layout.addWidget(listing)
         if note:

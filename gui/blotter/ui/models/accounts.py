@@ -50,6 +50,7 @@ class ConnectionNode:
     last_error: str = ""
     read_only: bool = False
     retry_in_s: float = 0.0
+    stale_as_of: str = ""  # its rows are as of this time (the last read failed); "" = live
     accounts: list[Account] = field(default_factory=list)
 
 
@@ -175,8 +176,8 @@ class AccountsModel(QAbstractItemModel):
         text = node.state
         if node.state == "error" and node.retry_in_s:
             text = f"error (retry in {node.retry_in_s:.0f} s)"
-        if node.state == "error" and node.last_success is not None:
-            text += f" — stale, as of {node.last_success.astimezone():%H:%M:%S}"
+        if node.stale_as_of:
+            text += f" — stale, as of {node.stale_as_of}"
         if node.read_only:
             text += ", read-only"
         elif node.accounts and all(a.read_only for a in node.accounts):
@@ -281,16 +282,18 @@ class AccountsModel(QAbstractItemModel):
 
     def set_health(
         self, connection: str, *, state: str, last_success: datetime | None, median_latency_ms: float | None,
-        last_error: str, retry_in_s: float = 0.0,
+        last_error: str, retry_in_s: float = 0.0, stale_as_of: str = "",
     ) -> None:
         conn_row = self._row(connection)
         if conn_row < 0:
             return
         node = self._connections[conn_row]
-        new = (state, last_success, median_latency_ms, last_error, retry_in_s)
-        if new == (node.state, node.last_success, node.median_latency_ms, node.last_error, node.retry_in_s):
+        new = (state, last_success, median_latency_ms, last_error, retry_in_s, stale_as_of)
+        if new == (node.state, node.last_success, node.median_latency_ms, node.last_error, node.retry_in_s,
+                   node.stale_as_of):
             return
-        node.state, node.last_success, node.median_latency_ms, node.last_error, node.retry_in_s = new
+        (node.state, node.last_success, node.median_latency_ms, node.last_error, node.retry_in_s,
+         node.stale_as_of) = new
         self.dataChanged.emit(self.index(conn_row, 0), self.index(conn_row, len(HEADERS) - 1), [])
 
     def set_counts(self, counts: Mapping[tuple[str, str], int]) -> None:
