@@ -79,7 +79,19 @@ def run_gui(args: argparse.Namespace, demo: tuple[list[ConnectionSpec], Credenti
     if getattr(args, "screenshot", None):
         sys.stderr.write("blotter: --screenshot needs --demo\n")
         return 2
-    return int(run(main(app, args), app))
+    from .single_instance import SingleInstance
+
+    instance = SingleInstance()
+    if not instance.acquire():  # two windows on one profile would both poll and both cancel, unawares
+        holder = f" (pid {instance.holder_pid})" if instance.holder_pid else ""
+        sys.stderr.write(f"blotter: Blotter is already running on this profile{holder}; its window was raised. "
+                         "Use the command line beside it ('blotter orders', 'blotter cancel …'), or set "
+                         "BLOTTER_HOME for a separate profile.\n")
+        return 1
+    try:
+        return int(run(main(app, args, instance=instance), app))
+    finally:
+        instance.release()
 
 
 async def load_saved_connections() -> tuple[list[ConnectionSpec], CredentialStore, list[str], ConfigStore | None]:
@@ -178,6 +190,22 @@ async def main(
     specs: list[ConnectionSpec] | None = None,
     store: CredentialStore | None = None,
     sims: Any = None,
+    instance: Any = None,
+) -> int:
+    from .shutdown import QuitOnSignals
+
+    # SIGTERM/SIGINT: the same clean quit as Ctrl+Q — also when one arrives before the window exists
+    shown: list[MainWindow] = []
+    quitter = QuitOnSignals(lambda: shown[0].close() if shown else None)
+    try:
+        return await _main(app, args, specs, store, sims, instance, quitter, shown)
+    finally:
+        quitter.restore()
+
+
+async def _main(
+    app: QApplication, args: argparse.Namespace, specs: list[ConnectionSpec] | None, store: CredentialStore | None,
+    sims: Any, instance: Any, quitter: Any, shown: list[MainWindow],
 ) -> int:
     from ..cli import log_response
 
@@ -202,7 +230,20 @@ async def main(
     service = BlotterService(specs, store, read_only=read_only,
                              reconcile_timeout_s=reconcile_s, code_prompt=prompt, audit=audit)
     service.add_response_listener(log_response)
-    window = MainWindow(service, read_only=read_only)
+    # --demo never touches the live profile's window settings (a "don't ask again" ticked in the demo must
+    # not reach live trading): it keeps its own in a temporary file, deleted with the demo's trail
+    settings_dir = tempfile.TemporaryDirectory(prefix="blotter-demo-settings-") if demo else None
+    settings = None
+    if settings_dir is not None:
+        from PySide6.QtCore import QSettings
+
+        from .settings import UiSettings
+
+        settings = UiSettings(QSettings(str(Path(settings_dir.name) / "window.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(service, read_only=read_only, settings=settings)
+    window.demo = demo
+    if instance is not None:
+        instance.window = window
     window.config_store = config
     window.read_only_locked = read_only_flag
     window.update_empty_hint()
@@ -215,7 +256,13 @@ async def main(
     window.support.audit_view.show_message(audit_note, error=audit is None)
     if not screenshot:
         window.restore_window_layout()
+    finished = asyncio.Event()
+    window.closed.connect(finished.set)
+    app.aboutToQuit.connect(finished.set)
     window.show()
+    shown.append(window)
+    if quitter.received:  # asked to quit while starting
+        window.close()
     window.start()
     _report_ready(window)  # BLOTTER_BENCH_READY_FILE: the cold-start benchmark's finish line
     # cancels an earlier run left in flight: re-read at the venue, their one final outcome recorded and shown
@@ -225,9 +272,6 @@ async def main(
             from .demo_script import run_screenshot
 
             return await run_screenshot(window, sims, Path(screenshot))
-        finished = asyncio.Event()
-        window.closed.connect(finished.set)
-        app.aboutToQuit.connect(finished.set)
         await finished.wait()
         return 0
     finally:
@@ -236,4 +280,6 @@ async def main(
         if audit is not None:
             await audit.aclose()
         audit_cleanup()
+        if settings_dir is not None:
+            settings_dir.cleanup()
         window.deleteLater()

@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self.connections_dialog: ConnectionsDialog | None = None
         self.config_store: ConfigStore | None = None  # set by the app; None in the demo (connections fixed)
         self.read_only_locked = False  # started with --read-only: Settings cannot lift it
+        self.demo = False  # set by the app: a demo session (its settings and trail are temporary)
 
         # models
         self.orders_model = OrdersTableModel(self)
@@ -319,7 +320,10 @@ class MainWindow(QMainWindow):
     def show_about(self) -> QMessageBox:
         from .dialogs.about import show_about
 
-        return show_about(self, QApplication.windowIcon())
+        audit = self.service.audit
+        return show_about(self, QApplication.windowIcon(),
+                          audit=str(audit.path) if audit is not None else "none — not recorded in this session",
+                          settings=self.settings.q.fileName(), demo=self.demo)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

@@ -15,17 +15,20 @@ from ...store import paths
 from ...store.audit import default_path as audit_path
 
 
-def about_html() -> str:
+def about_html(*, audit: str | None = None, settings: str | None = None, demo: bool = False) -> str:
+    """``audit``/``settings``: the paths this session really uses (the demo's are temporary)."""
     rows = [
         ("Version", __version__),
         ("Venues", "AutoShares (ETNA Trader API), SnapTrade, tanX"),
         ("Qt / PySide6", f"{qVersion()} / {PySide6.__version__}"),
         ("Python", platform.python_version()),
-        ("Configuration", str(paths.config_file())),
-        ("Audit trail", str(audit_path())),
+        ("Configuration", "demo venues (nothing of the live profile is used)" if demo else str(paths.config_file())),
+        ("Window settings", settings or ""),
+        ("Audit trail", audit if audit is not None else str(audit_path())),
         ("Logs", str(paths.log_dir())),
         ("Licence", "Proprietary"),
     ]
+    rows = [(k, v) for k, v in rows if v]
     table = "".join(
         f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(v)}</td></tr>" for k, v in rows
     )
@@ -36,13 +39,14 @@ def about_html() -> str:
     )
 
 
-def show_about(parent: QWidget, icon: QIcon) -> QMessageBox:
+def show_about(parent: QWidget, icon: QIcon, *, audit: str | None = None, settings: str | None = None,
+               demo: bool = False) -> QMessageBox:
     """Non-modal About box (never ``exec()`` from a coroutine); returned for tests."""
     box = QMessageBox(parent)
     box.setObjectName("aboutDialog")
     box.setWindowTitle("About Blotter")
     box.setTextFormat(box.textFormat().RichText)
-    box.setText(about_html())
+    box.setText(about_html(audit=audit, settings=settings, demo=demo))
     if not icon.isNull():
         box.setIconPixmap(icon.pixmap(64, 64))
     box.setStandardButtons(QMessageBox.StandardButton.Close)
