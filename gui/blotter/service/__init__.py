@@ -1,9 +1,10 @@
 """The application without a screen: connections, cancel coordinator, health."""
 
 from .coordinator import CancelCoordinator, CancelEvent, CancelPhase
-from .session import BlotterService, ConnectionFailure, ConnectionHealth, Listing, OrderFilter
+from .session import AccountFailure, BlotterService, ConnectionFailure, ConnectionHealth, Listing, OrderFilter
 
 __all__ = [
+    "AccountFailure",
     "BlotterService",
     "CancelCoordinator",
     "CancelEvent",

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from ..core import Action, BlotterError, CancelOutcome, ConnectionSpec, OrderKey, Provenance, VenueResponse
+from ..core import Action, BlotterError, CancelOutcome, ConnectionSpec, OrderKey, Provenance, Unreadable, VenueResponse
 from .coordinator import CancelEvent, CancelPhase
 from .refresh import OrdersDiff, RefreshEvent, RefreshPhase, RefreshScheduler
 from .session import BlotterService
@@ -433,7 +433,12 @@ class Desk:
     async def kill_switch_preview(self) -> KillSwitchPreview:
         """Read every connection now, then: per account, the orders the kill switch would cancel, and why not."""
         events = await self.scheduler.refresh_once()
-        snapshot = self.scheduler.snapshot()
+        # What could not be read now (a connection, an account) is not cancelled: its last known rows stay on
+        # screen (unknown, not gone), but the preview cannot vouch for them. Every other account still is.
+        not_read = {(f.connection, f.account): f for e in events for f in e.account_failures}
+        failed = {e.connection for e in events if e.phase is RefreshPhase.FAILED}
+        snapshot = {k: o for k, o in self.scheduler.snapshot().items()
+                    if k.connection not in failed and (k.connection, k.account) not in not_read}
         plan = self.plan_cancel(snapshot, Provenance.KILL_SWITCH, open_keys=lambda k: k in snapshot)
         names = {(a.connection, a.account_id): a.name for a in self.scheduler.accounts()}
         sending = Counter((k.connection, k.account) for k in plan.send)
@@ -452,6 +457,20 @@ class Desk:
             if event.phase is RefreshPhase.FAILED:
                 lines.append(PreviewLine(event.connection, self.venue_of(event.connection), "", "", 0,
                                          f"could not be read — nothing will be cancelled here: {event.error}"))
+        for (connection, account), failure in sorted(not_read.items()):
+            lines.append(PreviewLine(connection, self.venue_of(connection), account, failure.account_name, 0,
+                                     f"could not be read — nothing will be cancelled there: {failure.error}"))
+        unreadable: dict[tuple[str, str], list[Unreadable]] = {}
+        for event in events:
+            for item in event.unreadable:
+                unreadable.setdefault((item.connection, item.account), []).append(item)
+        for (connection, account), items in sorted(unreadable.items()):
+            shown = ", ".join(f"{u.order_id or 'an order without a readable id'} ({u.reason})" for u in items[:3])
+            more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+            lines.append(PreviewLine(connection, self.venue_of(connection), account,
+                                     names.get((connection, account), ""), 0,
+                                     f"{len(items)} order(s) could not be read — nothing will be cancelled for "
+                                     f"them: {shown}{more}"))
         self._last_preview = KillSwitchPreview(tuple(lines), plan.send, plan.refused)
         return self._last_preview
 

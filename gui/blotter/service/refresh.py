@@ -8,6 +8,11 @@ are published in the order their reads began.
 
 Each successful read is compared with the previous one and published as an ``OrdersDiff`` (added,
 changed, removed); listeners are plain Python callables (the GUI adapts them to Qt). Qt-free.
+
+A read in which some accounts could not be listed is still a successful read of the others: their orders are
+diffed as usual, while the failing accounts' last known orders are kept as they were (unknown now, not gone:
+never reported as removed). The event names those accounts (``account_failures``) and every order the
+venue listed that could not be read (``unreadable``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from ..core import Account, BlotterError, Order, OrderKey
-from .session import Listing, OrderFilter
+from ..core import Account, BlotterError, Order, OrderKey, Unreadable
+from .session import AccountFailure, Listing, OrderFilter
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,10 @@ class RefreshEvent:
     error: BlotterError | None = None
     retry_in_s: float = 0.0
     at: float = field(default_factory=time.monotonic)
+    # UPDATED: the accounts whose orders could not be listed (their last known orders are kept), and the
+    # orders listed that could not be read (skipped)
+    account_failures: tuple[AccountFailure, ...] = ()
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 RefreshListener = Callable[[RefreshEvent], None]
@@ -90,6 +99,16 @@ def diff_orders(
             changed.append(order)
     removed = [key for key in previous if key not in snapshot]
     return snapshot, added, changed, removed
+
+
+def _still_unknown(previous: Mapping[OrderKey, Order], listed: Iterable[Order],
+                   failures: Iterable[AccountFailure]) -> list[Order]:
+    """The last known orders of accounts that could not be listed now (and that no other account listed)."""
+    failed = {f.account for f in failures}
+    if not failed:
+        return []
+    seen = {o.key for o in listed}
+    return [o for k, o in previous.items() if k.account in failed and k not in seen]
 
 
 @dataclass(slots=True)
@@ -265,13 +284,17 @@ class RefreshScheduler:
             failure = next((f for f in listing.failures if f.connection == conn.name), None)
             if failure is not None:
                 return self._failed(conn, failure.error)
-            snapshot, added, changed, removed = diff_orders(conn.snapshot, listing.orders)
+            account_failures = tuple(f for f in listing.account_failures if f.connection == conn.name)
+            unreadable = tuple(u for u in listing.unreadable if u.connection == conn.name)
+            snapshot, added, changed, removed = diff_orders(
+                conn.snapshot, [*listing.orders, *_still_unknown(conn.snapshot, listing.orders, account_failures)])
             first = not conn.succeeded
             conn.snapshot, conn.succeeded, conn.failures, conn.last_error = snapshot, True, 0, None
             conn.accounts = tuple(a for a in listing.accounts if a.connection == conn.name)
             diff = OrdersDiff(conn.name, started, conn.accounts, tuple(added), tuple(changed), tuple(removed),
                               first=first)
-            event = RefreshEvent(conn.name, RefreshPhase.UPDATED, diff=diff, retry_in_s=self._interval_s)
+            event = RefreshEvent(conn.name, RefreshPhase.UPDATED, diff=diff, retry_in_s=self._interval_s,
+                                 account_failures=account_failures, unreadable=unreadable)
             self._publish(event)
             return event
 

@@ -25,8 +25,10 @@ from ..core import (
     Provenance,
     ReadOnlyError,
     Side,
+    Unreadable,
     Venue,
     VenueResponse,
+    unreadable_in,
 )
 from ..store.audit import AuditStore, CancelTransition
 from ..store.credentials import CredentialStore, read_secrets
@@ -71,17 +73,67 @@ class ConnectionHealth:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionFailure:
+    """A connection that could not be read at all (login, its accounts): none of its accounts was listed."""
+
     connection: str
     error: BlotterError
+
+    @property
+    def text(self) -> str:
+        return f"{self.connection}: {self.error}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFailure:
+    """One account whose open orders could not be listed; the connection's other accounts were."""
+
+    connection: str
+    account: str
+    error: BlotterError  # the venue's words
+    account_name: str = ""
+
+    @property
+    def text(self) -> str:
+        named = f" ({self.account_name})" if self.account_name and self.account_name != self.account else ""
+        return f"{self.connection}/{self.account}{named}: the open orders could not be listed: {self.error}"
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """Result of a fan-out over connections: what worked, and one clear failure per broken connection."""
+    """Result of a fan-out over connections: what worked, one clear failure per broken connection, one per
+    account that could not be listed (``account_failures``), and every order skipped as unreadable."""
 
     accounts: list[Account] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
     failures: list[ConnectionFailure] = field(default_factory=list)
+    account_failures: list[AccountFailure] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything asked for was read: no connection, account or order left out."""
+        return not (self.failures or self.account_failures or self.unreadable)
+
+
+@dataclass(slots=True)
+class _ConnectionRead:
+    """One connection's open orders as ``open_orders`` collects them, account by account."""
+
+    accounts: list[Account]
+    own: dict[OrderKey, Order] = field(default_factory=dict)  # listed under the account that owns them
+    elsewhere: dict[OrderKey, Order] = field(default_factory=dict)  # listed under another account (M4)
+    account_failures: list[AccountFailure] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+    def add(self, account: str, orders: list[Order], flt: OrderFilter) -> None:
+        self.unreadable.extend(unreadable_in(orders))
+        for order in orders:
+            if flt.matches(order):
+                (self.own if order.key.account == account else self.elsewhere).setdefault(order.key, order)
+
+    def orders(self) -> list[Order]:
+        """Each key once: an order one account's page carries for another is the owner's listing of it."""
+        return [*self.own.values(), *(o for k, o in self.elsewhere.items() if k not in self.own)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +361,7 @@ class BlotterService:
     async def open_orders(self, flt: OrderFilter | None = None) -> Listing:
         flt = flt or OrderFilter()
 
-        async def one(name: str) -> tuple[list[Account], list[Order]]:
+        async def one(name: str) -> _ConnectionRead:
             adapter = self.adapter(name)
             accounts = await adapter.list_accounts()
             self._learn_accounts(accounts)
@@ -320,18 +372,24 @@ class BlotterService:
             per_account = await asyncio.gather(
                 *(adapter.list_open_orders(a.account_id) for a in accounts), return_exceptions=True
             )
-            for outcome in per_account:
-                if isinstance(outcome, BaseException):
+            read = _ConnectionRead(accounts)
+            for account, outcome in zip(accounts, per_account, strict=True):
+                if isinstance(outcome, BlotterError):  # this account only: the others keep their orders
+                    read.account_failures.append(AccountFailure(name, account.account_id, outcome, account.name))
+                elif isinstance(outcome, BaseException):
                     raise outcome
-            return accounts, [o for orders in per_account if isinstance(orders, list) for o in orders
-                              if flt.matches(o)]
+                else:
+                    read.add(account.account_id, outcome, flt)
+            return read
 
         results = await self._fan_out(self._names(flt.connection), one)
-        ok = [r for r in results.values() if isinstance(r, tuple)]
+        ok = [r for r in results.values() if isinstance(r, _ConnectionRead)]
         listing = Listing(
-            accounts=[a for accs, _ in ok for a in accs],
-            orders=sorted((o for _, orders in ok for o in orders), key=lambda o: o.key),
+            accounts=[a for read in ok for a in read.accounts],
+            orders=sorted((o for read in ok for o in read.orders()), key=lambda o: o.key),
             failures=_failures(results),
+            account_failures=[f for read in ok for f in read.account_failures],
+            unreadable=[u for read in ok for u in read.unreadable],
         )
         if flt.account and not listing.accounts and not listing.failures:
             raise ConfigError(f"no account {flt.account!r} in {flt.connection or 'any connection'}")
@@ -392,6 +450,9 @@ class BlotterService:
     async def cancel_all(
         self, flt: OrderFilter, provenance: Provenance = Provenance.CANCEL_ALL
     ) -> tuple[list[CancelResult], Listing]:
+        """Cancel every matching open order that could be read. An account that could not be listed, or an
+        order that could not be read, stops nothing else: the listing returned says exactly which they were
+        (``account_failures``, ``unreadable``, ``failures``) — nothing was cancelled there."""
         names = self._names(flt.connection)
         for name in names:
             self.check_can_cancel(name)

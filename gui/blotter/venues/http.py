@@ -497,10 +497,16 @@ class HttpAdapter:
             try:
                 orders.append(mapper(item))
             except _UNREADABLE as exc:
-                why = _one_line(self.redactor.text(str(exc)))[:MAX_REASON_CHARS]
-                skipped.append(Unreadable(self.spec.name, account, self._listed_id(item, id_field),
-                                          f"{type(exc).__name__}: {why}" if why else type(exc).__name__))
+                skipped.append(Unreadable(self.spec.name, account, self._listed_id(item, id_field), self._why(exc)))
         return OrderList(orders, skipped)
+
+    def _why(self, exc: BaseException) -> str:
+        """Why an item could not be read, short and redacted: ``ValueError: year 0 is out of range``."""
+        text = str(exc)
+        if isinstance(exc, ArithmeticError) and (not text or text.startswith("[<class")):
+            text = "a number too large (or too precise) to read"  # decimal signals say only their own name
+        why = _one_line(self.redactor.text(text))[:MAX_REASON_CHARS]
+        return f"{type(exc).__name__}: {why}" if why else type(exc).__name__
 
     def _listed_id(self, item: Any, id_field: str) -> str:
         """The venue's id of an unreadable order, as text, if it is there at all (redacted, one line, short)."""
