@@ -35,7 +35,7 @@ from .theme import app_font
 
 log = logging.getLogger(__name__)
 
-SCREENSHOT_SIZE = (1280, 800)
+from .demo_script import SCREENSHOT_SIZE  # noqa: E402,F401  (the screenshot's size, owned by the demo script)
 
 
 def app_icon() -> QIcon:

@@ -173,7 +173,8 @@ async def run_screenshot(window: MainWindow, sims: Any, path: Path) -> int:
     return 0
 
 
-def _size() -> tuple[int, int]:
-    from .app import SCREENSHOT_SIZE
+SCREENSHOT_SIZE = (1280, 800)
 
+
+def _size() -> tuple[int, int]:
     return SCREENSHOT_SIZE

@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_views()
-        self.support = SupportTools(self)  # audit view, copy for support ticket, account inspector
+        self.support = SupportTools(self, self)  # audit view, copy for support ticket, account inspector
         self._build_toolbar()
         self._build_menus()
         self._build_status_bar()
@@ -383,6 +383,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.status_dock], [STATUS_HEIGHT], Qt.Orientation.Vertical)
         self.accounts_dock.show()
         self.status_dock.show()
+
+    @property
+    def closing(self) -> bool:
+        """The window is closing or closed: late async results must not touch it."""
+        return self._closed
 
     # ------------------------------------------------------------------ reading state
     @property

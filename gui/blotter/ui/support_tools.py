@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStatusBar
 from shiboken6 import isValid
 
 from ..core import BlotterError, CancelResult, OrderKey, Provenance, Redactor
@@ -31,8 +31,24 @@ from .models.accounts import AccountRole, ConnectionRole, venue_name
 from .models.status import StatusEntry
 from .widgets.audit_view import TIME_RANGES, AuditView
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+
+class SupportHost(Protocol):
+    """What the support tools use of the window that hosts them (the window part never imports the window)."""
+
+    service: Any
+    tasks: Any
+    orders_view: Any
+    orders_model: Any
+    accounts_view: Any
+    accounts_model: Any
+    status_model: Any
+    status_pane: Any
+    status_dock: QDockWidget
+
+    @property
+    def closing(self) -> bool: ...
+
+    def statusBar(self) -> QStatusBar: ...
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +61,25 @@ class SupportTools(QObject):
 
     ticketCopied = Signal(str)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: SupportHost, main_window: QMainWindow) -> None:
+        super().__init__(main_window)
         self.window = window
+        self.main_window = main_window
         service = window.service
         self.last_ticket = ""
         self.inspector: AccountInspector | None = None
         self._redactor: Redactor | None = None
 
-        self.audit_view = AuditView(service.audit, window.tasks, connections=sorted(service.specs), parent=window)
-        self.audit_dock = QDockWidget("Audit trail", window)
+        self.audit_view = AuditView(service.audit, window.tasks, connections=sorted(service.specs),
+                                    parent=main_window)
+        self.audit_dock = QDockWidget("Audit trail", main_window)
         self.audit_dock.setObjectName("auditDock")
         self.audit_dock.setWidget(self.audit_view)
         self.audit_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.audit_dock)
-        window.tabifyDockWidget(window.status_dock, self.audit_dock)
+        main_window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.audit_dock)
+        main_window.tabifyDockWidget(window.status_dock, self.audit_dock)
         self.audit_dock.hide()
         window.status_dock.raise_()
 
@@ -86,18 +104,18 @@ class SupportTools(QObject):
         service.coordinator.subscribe(lambda _event: self._mark_dirty())
 
     def _action(self, name: str, text: str, slot: Any, shortcut: str | None, tip: str) -> QAction:
-        action = QAction(text, self.window)
+        action = QAction(text, self.main_window)
         action.setObjectName(name)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
-            self.window.addAction(action)
+            self.main_window.addAction(action)
         action.setToolTip(tip)
         action.setStatusTip(tip)
         action.triggered.connect(lambda _checked=False: slot())
         return action
 
     def _alive(self) -> bool:
-        return isValid(self.audit_view) and not getattr(self.window, "_closed", False)
+        return isValid(self.audit_view) and not self.window.closing
 
     def _mark_dirty(self) -> None:
         if self._alive():
@@ -108,7 +126,7 @@ class SupportTools(QObject):
         self.audit_dock.show()
         self.audit_dock.raise_()
         if not self.audit_dock.isFloating():
-            self.window.resizeDocks([self.audit_dock], [AUDIT_DOCK_HEIGHT], Qt.Orientation.Vertical)
+            self.main_window.resizeDocks([self.audit_dock], [AUDIT_DOCK_HEIGHT], Qt.Orientation.Vertical)
         self.audit_view.mark_dirty()
         self.audit_view.refresh()
 
@@ -127,7 +145,7 @@ class SupportTools(QObject):
     # ------------------------------------------------------------------ restart recovery
     async def recover_interrupted(self) -> list[CancelResult]:
         """Settle the cancels an earlier run left in flight and show each outcome in the status pane."""
-        results = await self.window.service.recover_in_flight()
+        results: list[CancelResult] = await self.window.service.recover_in_flight()
         if self._alive():
             self.show_recovered(results)
         return results
@@ -259,7 +277,7 @@ class SupportTools(QObject):
             return current
         dialog = AccountInspector(
             self.window.service, connection, account_id, self.window.tasks,
-            account=self.window.accounts_model.account(connection, account_id), parent=self.window)
+            account=self.window.accounts_model.account(connection, account_id), parent=self.main_window)
         dialog.supportTicketRequested.connect(self.copy_for_order)
         self.inspector = dialog
         self.window.tasks.spawn(self._inspect(dialog), name="account inspector")
@@ -278,7 +296,7 @@ class SupportTools(QObject):
             return
         connection = str(index.data(ConnectionRole) or "")
         account = str(index.data(AccountRole) or "")
-        menu = QMenu(self.window)
+        menu = QMenu(self.main_window)
         menu.setObjectName("accountsContextMenu")
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if account:
