@@ -81,10 +81,38 @@ def _json(value: Any, out: TextIO) -> None:
     out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
-def _report_failures(listing: Listing) -> int:
+def _report_failures(listing: Listing, *, cancelling: bool = False) -> int:
+    """One line on stderr per connection, account and order that could not be read; 1 if there is any.
+
+    ``cancelling``: the lines say that nothing was cancelled there (cancel-all cancelled everything else)."""
     for failure in listing.failures:
         sys.stderr.write(f"blotter: {failure.connection}: {failure.error}\n")
-    return EXIT_PROBLEM if listing.failures else EXIT_OK
+    for line in _not_read_lines(listing, cancelling=cancelling):
+        sys.stderr.write(f"blotter: {line['key']}: {line['detail']}: {line['message']}\n")
+    return EXIT_OK if listing.complete else EXIT_PROBLEM
+
+
+def _not_read_lines(listing: Listing, *, cancelling: bool) -> list[dict[str, Any]]:
+    """Each account whose orders could not be listed and each order that could not be read, as one JSON-able
+    line shaped like a cancel result (``outcome`` "not_read"; ``message`` the venue's words or why)."""
+    lines: list[dict[str, Any]] = []
+    for af in listing.account_failures:
+        named = f" ({af.account_name})" if af.account_name and af.account_name != af.account else ""
+        lines.append({
+            "key": f"{af.connection}/{af.account}", "connection": af.connection, "account": af.account,
+            "order_id": None, "outcome": "not_read", "http_status": getattr(af.error, "http_status", None),
+            "message": str(af.error),
+            "detail": f"could not list the open orders of account {af.account}{named}"
+                      + (" — nothing was cancelled there" if cancelling else ""),
+        })
+    for item in listing.unreadable:
+        what = "could not read this order" if item.order_id else "could not read an order without a readable id"
+        lines.append({
+            "key": item.where, "connection": item.connection, "account": item.account,
+            "order_id": item.order_id or None, "outcome": "not_read", "http_status": None, "message": item.reason,
+            "detail": what + (" — it was not cancelled" if cancelling else " — not shown"),
+        })
+    return lines
 
 
 ORDER_COLUMNS = (
@@ -345,8 +373,12 @@ def cmd_cancel_all(ctx: Context) -> int:
 
     async def run(service: BlotterService) -> int:
         results, listing = await service.cancel_all(flt, Provenance.CLI)
-        code = _print_results(results, a.json, ctx.out)
-        return max(code, _report_failures(listing))
+        if a.json:  # what could not be read is listed after the results, one object each (outcome "not_read")
+            _json([*(r.as_dict() for r in results), *_not_read_lines(listing, cancelling=True)], ctx.out)
+            code = EXIT_OK if all(r.outcome.is_success for r in results) else EXIT_PROBLEM
+        else:
+            code = _print_results(results, False, ctx.out)
+        return max(code, _report_failures(listing, cancelling=True))
 
     return asyncio.run(_with_service(ctx, run))
 
