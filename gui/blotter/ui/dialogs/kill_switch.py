@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
@@ -41,13 +42,14 @@ class KillSwitchDialog(QDialog):
         self.headline.setObjectName("killSwitchHeadline")
         self.headline.setWordWrap(True)
         layout.addWidget(self.headline)
-        self.table = QTableWidget(0, 4)
+        self.table = QTableWidget(0, 5)
         self.table.setObjectName("killSwitchPreview")
-        self.table.setHorizontalHeaderLabels(["Connection", "Account", "Open orders", "Note"])
+        self.table.setHorizontalHeaderLabels(["Connection", "Account", "Open orders", "Will cancel", "Note"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumSize(620, 220)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        # counts and notes visible at the default size (a trader must not have to widen it to see them)
+        self.table.setMinimumSize(900, 260)
         layout.addWidget(self.table)
         self.prompt = QLabel(f"Type <b>{CONFIRM_PHRASE}</b> to confirm:")
         layout.addWidget(self.prompt)
@@ -72,30 +74,36 @@ class KillSwitchDialog(QDialog):
         self.lines = list(lines)
         self.keys = list(keys)
         self.table.setRowCount(len(self.lines))
+        sending = Counter((k.connection, k.account) for k in self.keys)
         for row, line in enumerate(self.lines):
-            account = f"{line.account_name} · {line.account}" if line.account_name else line.account
-            values = [f"{line.connection} ({line.venue})", account, str(line.count), line.note]
+            account = line.account_name or line.account
+            values = [f"{line.connection} ({line.venue})", account, str(line.count),
+                      str(sending.get((line.connection, line.account), 0)), line.note]
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
-                if col == 2:
+                if col == 1 and line.account_name:
+                    item.setToolTip(line.account)
+                if col in (2, 3):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
-        accounts = sum(1 for line in self.lines if line.count and not line.note)
-        connections = len({line.connection for line in self.lines if line.count and not line.note})
+        header = self.table.horizontalHeader()
+        for col in range(4):  # long account names must not push the counts and notes out of sight
+            header.resizeSection(col, min(header.sectionSize(col), 240))
+        accounts = len(sending)
+        connections = len({connection for connection, _ in sending})
         if self.keys:
+            skipped = sum(line.count for line in self.lines) - len(self.keys)
             self.headline.setText(
-                f"This cancels <b>{len(self.keys)}</b> open order(s) in {accounts} account(s) "
-                f"of {connections} connection(s) — exactly the orders listed below.")
+                f"This cancels <b>{len(self.keys)}</b> open order(s) in {accounts} account(s) of {connections} "
+                f"connection(s), counted per account below" + (f"; {skipped} are not cancelled (see the notes)"
+                                                                 if skipped > 0 else "") + ".")
         else:
             self.headline.setText("There is no open order to cancel.")
         self.phrase.setEnabled(bool(self.keys))
         if self.keys:
             self.phrase.setFocus()
         self._update_button()
-
-    def set_failed(self, message: str) -> None:
-        self.headline.setText(message)
 
     def _update_button(self) -> None:
         self.confirm_button.setEnabled(bool(self.keys) and self.phrase.text().strip() == CONFIRM_PHRASE)
