@@ -281,3 +281,28 @@ def test_no_keyring_is_said_plainly_and_session_only_works(qtbot: Any, live_wind
     text = ConfigStore().path.read_text()
     assert "wallet" in text and logins.secrets["tanx"]["private_key"][2:] not in text
     assert "memory for this session only" in dialog.result_label.text()
+
+
+def test_a_second_connection_to_the_same_login_is_flagged_before_it_is_kept(qtbot: Any, live_window: Any,
+                                                                             venues: Any) -> None:
+    """Issue 14 rule 6: the twin connection is named at Test and at Save; a second Save keeps it knowingly."""
+    _sims, logins = venues
+    window = live_window()
+    dialog = open_manager(qtbot, window)
+    click(qtbot, dialog.add_button)
+    editor = editor_of(qtbot, dialog)
+    fill(qtbot, editor, "autoshares", "as-main", logins)
+    save(qtbot, dialog, editor)
+
+    click(qtbot, dialog.add_button)
+    editor = editor_of(qtbot, dialog)
+    fill(qtbot, editor, "autoshares", "as-twin", logins)
+    click(qtbot, editor.test_button)
+    qtbot.waitUntil(lambda: "already connects to the same AutoShares login" in editor.result_label.text(),
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: editor.save_button.isEnabled())
+    click(qtbot, editor.save_button)
+    qtbot.waitUntil(lambda: "Press Save again to keep both" in editor.error_label.text(), timeout=10_000)
+    assert "as-twin" not in ConfigStore()  # not saved on the first press
+    save(qtbot, dialog, editor)
+    assert "as-twin" in ConfigStore()

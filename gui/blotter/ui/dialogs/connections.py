@@ -52,6 +52,7 @@ from ...service.connections import (
     validate_spec,
     venue_label,
 )
+from ...service.duplicates import duplicate_warning, login_of
 from ...service.session import required_secrets_missing
 from ...store.config import ConfigStore
 from ...store.credentials import CachedCredentialStore, CredentialStore, KeyringUnavailable
@@ -199,6 +200,8 @@ class ConnectionEditor(QDialog):
         self.busy = _Busy(self, self.tasks, self._set_busy)
         self.prompt = VerificationPrompt(self)
         self.last_result: ProbeResult | None = None
+        self._duplicate_accepted = ""  # the login the trader chose to connect twice (Save pressed again)
+        self._save_note = ""  # why the last Save did not save
         self.setWindowTitle(f"Edit connection {existing.name}" if existing else "Add a connection")
 
         layout = QVBoxLayout(self)
@@ -497,7 +500,7 @@ class ConnectionEditor(QDialog):
 
     def _validate(self, *_args: object) -> None:
         problem = self.problem()
-        self.error_label.setText(problem)
+        self.error_label.setText(problem or self._save_note)  # the last Save's words stay until the next one
         idle = not self.busy.busy
         self.save_button.setEnabled(idle and not problem)
         self.test_button.setEnabled(idle and not problem)
@@ -537,7 +540,20 @@ class ConnectionEditor(QDialog):
         for name, value in result.rotated.items():  # Save must keep the venue's newest tokens
             self.fields[name].setText(value)
         self.result_label.setStyleSheet("color: #1e6b30;")
-        self.result_label.setText(describe_accounts(result, spec.venue))
+        text = describe_accounts(result, spec.venue)
+        warning = await asyncio.to_thread(self._duplicate_warning, spec)
+        if warning:
+            self.result_label.setStyleSheet("color: #7a4d00;")
+            text += f"\n⚠ {warning}"
+        self.result_label.setText(text)
+
+    def _duplicate_warning(self, spec: ConnectionSpec) -> str:
+        """Another saved connection to the same venue login (blocking: reads the config)."""
+        try:
+            others = [s for s in self.config if s.name != (self.existing.name if self.existing else spec.name)]
+        except BlotterError:
+            return ""
+        return duplicate_warning(spec, others)
 
     def _asking(self, spec: ConnectionSpec) -> CodePrompt:
         async def ask(words: str) -> str:
@@ -554,6 +570,14 @@ class ConnectionEditor(QDialog):
     async def _save(self, *, session_only: bool) -> None:
         spec = self.spec()
         secrets = self.typed_secrets()
+        self._save_note = ""
+        warning = await asyncio.to_thread(self._duplicate_warning, spec)
+        login = login_of(spec)
+        if warning and self._duplicate_accepted != login:
+            self._duplicate_accepted = login  # a second Save keeps both, knowingly
+            self._save_note = f"{warning} Press Save again to keep both."
+            self.error_label.setText(self._save_note)
+            return
         try:
             saved = await asyncio.to_thread(
                 save_connection, self.config, self.credentials, spec, secrets,
@@ -563,7 +587,8 @@ class ConnectionEditor(QDialog):
             self._offer_session_only(str(exc))
             return
         except BlotterError as exc:
-            self.error_label.setText(f"Not saved: {exc}")
+            self._save_note = f"Not saved: {exc}"
+            self.error_label.setText(self._save_note)
             return
         self.session_panel.hide()
         for edit in self.fields.values():  # no secret stays in a widget longer than needed
