@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import threading
 import time
@@ -457,18 +456,3 @@ def _replay_receive(body: bytes) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
-
-
-def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(data, status_code=status, headers=dict(headers or {}))
-
-
-async def read_json(request: Request) -> Any:
-    """The request's JSON body, or None when it is empty or not JSON (venues answer that themselves)."""
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None

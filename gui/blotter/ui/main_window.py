@@ -79,13 +79,7 @@ from .widgets.status_pane import StatusPane
 ACCOUNTS_WIDTH = 420
 STATUS_HEIGHT = 250
 
-_OUTCOME_MARKS = {
-    CancelOutcome.PENDING: MarkKind.PENDING,
-    CancelOutcome.REJECTED: MarkKind.REJECTED,
-    CancelOutcome.FAILED: MarkKind.FAILED,
-    CancelOutcome.UNKNOWN: MarkKind.UNKNOWN,
-    CancelOutcome.CANCELLED: MarkKind.CANCELLED,
-}
+
 
 
 class MainWindow(QMainWindow):
@@ -299,6 +293,7 @@ class MainWindow(QMainWindow):
         orders.addAction(self.action_kill_switch)
         orders.addSeparator()
         orders.addAction(self.action_detail)
+        orders.addAction(self.support.action_inspect_account)
         view = menus.addMenu("&View")
         view.addAction(self.action_all_accounts)
         view.addAction(self.action_restore_layout)
@@ -627,7 +622,7 @@ class MainWindow(QMainWindow):
         else:
             if order is not None and final is not None and final is not order.status:
                 self.orders_model.apply([_with_status(order, final, result.venue_status)])
-            kind = _OUTCOME_MARKS[result.outcome]
+            kind = MarkKind(result.outcome.value)  # the same words: one lifecycle vocabulary
             self.orders_model.mark(key, CancelMark(kind, result.message, result.detail, result.attempt_id))
         self._update_actions()
 

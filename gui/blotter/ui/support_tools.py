@@ -66,7 +66,6 @@ class SupportTools(QObject):
         self.window = window
         self.main_window = main_window
         service = window.service
-        self.last_ticket = ""
         self.inspector: AccountInspector | None = None
         self._redactor: Redactor | None = None
 
@@ -252,7 +251,6 @@ class SupportTools(QObject):
         if not self._alive():
             return
         QGuiApplication.clipboard().setText(summary)
-        self.last_ticket = summary
         lines = summary.count("\n")
         self.window.statusBar().showMessage(f"Support summary copied to the clipboard ({lines} lines)", 8000)
         self.ticketCopied.emit(summary)

@@ -64,6 +64,26 @@ _BACKGROUND: dict[Tone, tuple[str, str]] = {
 }
 
 
+# The one mapping from a cancel's lifecycle word (CancelOutcome values, the grid's marks, the status pane's
+# kinds, the audit trail's outcomes) to its tone: a word means the same colour everywhere.
+LIFECYCLE_TONES: dict[str, Tone] = {
+    "cancelling": Tone.CANCELLING,
+    "in_flight": Tone.CANCELLING,
+    "pending": Tone.PENDING,
+    "cancelled": Tone.OK,  # confirmed by the venue: the good news
+    "rejected": Tone.REJECTED,
+    "too_late": Tone.TOO_LATE,
+    "failed": Tone.FAILED,
+    "unknown": Tone.UNKNOWN,
+    "ok": Tone.MUTED,  # a plain venue answer
+    "error": Tone.ERROR,
+}
+
+
+def lifecycle_tone(word: str) -> Tone:
+    return LIFECYCLE_TONES.get(word, Tone.MUTED)
+
+
 def is_dark(palette: QPalette | None = None) -> bool:
     pal = palette if palette is not None else QGuiApplication.palette()
     return pal.color(QPalette.ColorRole.Base).lightness() < 128

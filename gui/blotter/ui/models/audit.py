@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from ...store.audit import AuditRecord, iso_ms
-from ..theme import Colours, Tone
+from ..theme import Colours, Tone, lifecycle_tone
 from .accounts import venue_name
 from .records import RecordColumn, RecordTableModel
 
@@ -36,13 +36,7 @@ AUDIT_COLUMNS: tuple[RecordColumn, ...] = (
     RecordColumn("detail", "Detail", 260),
 )
 _COL = {c.id: i for i, c in enumerate(AUDIT_COLUMNS)}
-_OUTCOME_TONES = {
-    "cancelled": Tone.OK,
-    "pending": Tone.PENDING,
-    "rejected": Tone.REJECTED,
-    "failed": Tone.FAILED,
-    "unknown": Tone.UNKNOWN,
-}
+
 
 
 def what(record: AuditRecord) -> str:
@@ -125,7 +119,7 @@ class AuditTableModel(RecordTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == "outcome" and record.outcome:
                 tone = Tone.TOO_LATE if record.final_status == "filled" and record.outcome != "cancelled" \
-                    else _OUTCOME_TONES.get(record.outcome, Tone.MUTED)
+                    else lifecycle_tone(record.outcome or "")
                 return Colours.current().foreground[tone]
             if column == "http" and record.http_status is not None and not 200 <= record.http_status < 300:
                 return Colours.current().foreground[Tone.ERROR]

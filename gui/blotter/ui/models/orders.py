@@ -35,7 +35,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from ...core import Order, OrderKey, OrderStatus, Side
-from ..theme import Colours, Tone
+from ..theme import Colours, Tone, lifecycle_tone
 from ._perf import gc_paused, settle_after_bulk
 from .columns import COLUMNS, Align, CancelMark, ColourRole, MarkKind, OrderRow, column_index, search_texts
 
@@ -69,15 +69,7 @@ _OPEN_IDS = frozenset(id(s) for s in OrderStatus if s.is_open)
 _account_of = attrgetter("order.key.connection", "order.key.account")
 _uid_of_row = attrgetter("uid")
 
-_MARK_TONES = {
-    MarkKind.CANCELLING: Tone.CANCELLING,
-    MarkKind.PENDING: Tone.PENDING,
-    MarkKind.CANCELLED: Tone.CANCELLED,
-    MarkKind.REJECTED: Tone.REJECTED,
-    MarkKind.TOO_LATE: Tone.TOO_LATE,
-    MarkKind.FAILED: Tone.FAILED,
-    MarkKind.UNKNOWN: Tone.UNKNOWN,
-}
+_MARK_TONES = {kind: lifecycle_tone(kind.value) for kind in MarkKind}
 
 
 def state_tone(row: OrderRow) -> Tone:
@@ -366,30 +358,6 @@ class OrdersTableModel(QAbstractTableModel):
         """Keep a row a moment, then remove it (a too-late fill stays readable)."""
         self._linger[key] = self._clock() + (self.linger_s if seconds is None else seconds)
         self._arm_linger()
-
-    def set_orders(self, orders: Iterable[Order]) -> None:
-        """Replace everything (used by tests and benchmarks); one reset (row ids restart)."""
-        self._timer.stop()
-        self._pending.clear()
-        self._pending_marks.clear()
-        self.beginResetModel()
-        self._rows = []
-        self._uid_of.clear()
-        for o in orders:
-            if not o.status.is_terminal and o.key not in self._uid_of:
-                self._uid_of[o.key] = uid = self._next_uid
-                self._next_uid += 1
-                self._rows.append(OrderRow(o, None, uid))
-        self._row_of = {r.uid: i for i, r in enumerate(self._rows)}
-        self.endResetModel()
-        counts: Counter[tuple[str, str]] = Counter()
-        for r in self._rows:
-            _count(counts, r, +1)
-        self._counts = counts
-        self.countsChanged.emit()
-
-    def has_pending(self) -> bool:
-        return bool(self._pending or self._pending_marks)
 
     def _schedule(self) -> None:
         if not self._timer.isActive():

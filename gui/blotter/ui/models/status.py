@@ -19,22 +19,13 @@ from PySide6.QtCore import (
 from ...core import VenueResponse
 from ...service import CancelEvent
 from ...service.status_log import OUTCOME_LABELS, OutcomeKind, StatusEntry, StatusLog, result_kind
-from ..theme import Colours, Tone
+from ..theme import Colours, lifecycle_tone
 from .records import RecordColumn, RecordTableModel
 
 __all__ = ["OUTCOME_LABELS", "STATUS_COLUMNS", "OutcomeKind", "StatusEntry", "StatusFilterProxy", "StatusModel",
            "result_kind"]
 
-_TONES = {
-    OutcomeKind.IN_FLIGHT: Tone.CANCELLING,
-    OutcomeKind.CANCELLED: Tone.OK,
-    OutcomeKind.PENDING: Tone.PENDING,
-    OutcomeKind.REJECTED: Tone.REJECTED,
-    OutcomeKind.FAILED: Tone.FAILED,
-    OutcomeKind.UNKNOWN: Tone.UNKNOWN,
-    OutcomeKind.OK: Tone.MUTED,
-    OutcomeKind.ERROR: Tone.ERROR,
-}
+_TONES = {kind: lifecycle_tone(kind.value) for kind in OutcomeKind}
 
 
 STATUS_COLUMNS: tuple[RecordColumn, ...] = (

@@ -149,7 +149,6 @@ class AuditView(QWidget):
         self._loading = False
         self._again = False
         self._loaded_once = False
-        self.last_query: AuditQuery | None = None
         self.file_dialog: QFileDialog | None = None
 
         layout = QVBoxLayout(self)
@@ -393,7 +392,6 @@ class AuditView(QWidget):
             return
         finally:
             self._loading = False
-        self.last_query = query
         self.model.set_records(records)
         self._loaded_once = True
         self._update_count()
