@@ -6,6 +6,7 @@ refused. It must read the stored pair once (the newer one) and carry on, not tel
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from blotter.core import ConnectionSpec, Venue
@@ -51,3 +52,35 @@ async def test_a_refused_refresh_token_uses_the_pair_another_process_stored(serv
         await cli.aclose()
     refreshes = sim.requests_matching("POST", r"/auth/token/refresh/?$")
     assert [r.status for r in refreshes] == [200, 401, 200]
+
+
+async def test_two_processes_logging_in_with_one_wallet_both_get_in(serve: Any) -> None:
+    """tanX keeps one nonce per wallet: the second nonce replaces the first, whose login is then refused
+    (RELIABILITY-FINDINGS L3). The refused login asks for a fresh nonce once; both sessions get in."""
+    sims, urls = serve({"tanx": {"wallets": [{"name": "Desk", "private_key": KEY}], "one_nonce": True,
+                                 "orders": []}})
+    sim = sims["tanx"]
+    creds = MemoryCredentialStore({("tx", "private_key"): KEY})
+    spec = ConnectionSpec("tx", Venue.TANX, urls["tanx"], timeout_s=5.0)
+    window = BlotterService([spec], creds)
+    cli = BlotterService([spec], creds)
+    held = sim.add_fault({"method": "POST", "path": r"/auth/v2/login/?$|/v2/auth/login/?$", "action": "hold",
+                          "times": 1})
+    try:
+        both = asyncio.gather(window.accounts(), cli.accounts())
+        await wait_until(lambda: len(sim.requests_matching("POST", r"nonce")) >= 2)
+        held.release()
+        first, second = await both
+    finally:
+        await window.aclose()
+        await cli.aclose()
+    assert not first.failures and not second.failures, (first.failures, second.failures)
+    logins = sim.requests_matching("POST", r"/auth/v2/login/?$|/v2/auth/login/?$")
+    assert sorted(r.status for r in logins) == [200, 200, 400]  # one refusal, then a fresh nonce
+
+
+async def wait_until(condition: Any, timeout_s: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)

@@ -9,7 +9,7 @@ Scenario section (JSON)::
 
     {"wallets": [{"private_key"?: "0x…", "eth_address"?: "0x…", "name": "Alpha",
                   "balances": [{"currency": "usdc", "balance": "1000", "locked": "0"}]}],
-     "access_ttl_s": 900, "refresh_ttl_s": 86400, "single_use_refresh"?: false,
+     "access_ttl_s": 900, "refresh_ttl_s": 86400, "single_use_refresh"?: false, "one_nonce"?: false,
      "orders": [{"id": 1, "uuid"?: "…", "wallet": "0x…", "market": "btcusdc", "side": "buy",
                  "ord_type": "limit", "price": "60000", "stop_price"?: null, "origin_volume": "0.1",
                  "executed_volume"?: "0", "state": "wait", "created_at"?: "2024-05-31T09:02:00+00:00",
@@ -26,7 +26,9 @@ Assumptions (❓ in venues.md, not confirmed by any source we could reach):
 - Refresh rotates the refresh token; the old one stays valid until it expires (no blacklist). With
   ``single_use_refresh`` a used refresh token is refused afterwards (SimpleJWT's ``BLACKLIST_AFTER_ROTATION``,
   which RELIABILITY-FINDINGS M5 found in the field): two processes sharing one pasted pair then race.
-- Nonces are valid for 300 s; a wallet may hold a few outstanding nonces (each burnt by its login).
+- Nonces are valid for 300 s; a wallet may hold a few outstanding nonces (each burnt by its login). With
+  ``one_nonce`` a new nonce replaces the wallet's previous one, as RELIABILITY-FINDINGS (L3) saw: two logins
+  of one wallet at once then refuse the first with "Invalid Credentials or Token Expired".
 - ``GET /sapi/v1/orders/{id}`` of an unknown or foreign order → 404 ``"Order not found"``; cancelling one
   → 400 with the same words. Cancelling an order that is not ``pending``/``wait`` → 400 ``"Order is not
   open"``. Cancelling an order already queued → 200 "queued" again (nothing new happens).
@@ -259,6 +261,7 @@ class TanxSim(SimBase):
         access_ttl_s: float = 900.0,
         refresh_ttl_s: float = 86400.0,
         single_use_refresh: bool = False,
+        one_nonce: bool = False,
     ) -> None:
         super().__init__(settings, clock)
         self.wallets: dict[str, SimWallet] = {w.address.lower(): w for w in wallets or []}
@@ -270,6 +273,7 @@ class TanxSim(SimBase):
         self.access_ttl_s = access_ttl_s
         self.refresh_ttl_s = refresh_ttl_s
         self.single_use_refresh = single_use_refresh
+        self.one_nonce = one_nonce
         self._used_refresh: set[str] = set()
         self._key = secrets.token_bytes(32)
         self._tokens: dict[str, _Token] = {}  # jti -> token record
@@ -311,11 +315,11 @@ class TanxSim(SimBase):
             raise ValueError("tanx.access_ttl_s and refresh_ttl_s must be numbers of seconds") from None
         if access_ttl <= 0 or refresh_ttl <= 0:
             raise ValueError("tanx.access_ttl_s and refresh_ttl_s must be positive")
-        single_use = section.get("single_use_refresh", False)
-        if not isinstance(single_use, bool):
-            raise ValueError("tanx.single_use_refresh must be true or false")
+        single_use, one_nonce = section.get("single_use_refresh", False), section.get("one_nonce", False)
+        if not isinstance(single_use, bool) or not isinstance(one_nonce, bool):
+            raise ValueError("tanx.single_use_refresh and tanx.one_nonce must be true or false")
         return cls(settings, clock, wallets=wallets, orders=orders, access_ttl_s=access_ttl,
-                   refresh_ttl_s=refresh_ttl, single_use_refresh=single_use)
+                   refresh_ttl_s=refresh_ttl, single_use_refresh=single_use, one_nonce=one_nonce)
 
     # ------------------------------------------------------------------ venue shapes for the middleware
     def rate_limited_response(self, retry_after: int) -> Response:
@@ -529,7 +533,7 @@ class TanxSim(SimBase):
         with self.lock:
             live = [(m, exp) for m, exp in self._nonces.get(address.lower(), []) if exp > now]
             live.append((message, now + NONCE_TTL_S))
-            self._nonces[address.lower()] = live[-MAX_NONCES_PER_WALLET:]
+            self._nonces[address.lower()] = live[-(1 if self.one_nonce else MAX_NONCES_PER_WALLET):]
         return envelope("Nonce Acquired", message)
 
     async def login(self, request: Request) -> Response:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import random
 import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping
@@ -286,6 +287,19 @@ class TanxAdapter(HttpAdapter):
         return await self._try_refresh()
 
     async def _wallet_login(self) -> None:
+        """Nonce, signature, tokens. A refused signature is tried once more with a fresh nonce after a
+        short random pause: tanX keeps one nonce per wallet, so another process logging in with the same
+        wallet at the same moment (the CLI beside the window) replaced ours."""
+        for attempt in (1, 2):
+            try:
+                await self._wallet_login_once()
+                return
+            except AuthError:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.2 + random.random() * 0.6)  # jitter, not a secret
+
+    async def _wallet_login_once(self) -> None:
         reply = await self.send(Action.LOGIN, "POST", NONCE_PATH, json_body={"eth_address": self.eth_address},
                                 authed=False, account=self.eth_address)
         if not reply.ok:
