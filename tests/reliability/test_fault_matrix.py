@@ -218,8 +218,9 @@ async def _run_cell(svc: BlotterService, audit: AuditStore, cell: Cell) -> None:
     outcome = ""
     if p.action == "list":
         listing = await svc.open_orders(OrderFilter(connection=cell.conn))
-        if listing.failures:
-            error = listing.failures[0].error
+        failed = [*listing.failures, *listing.account_failures]  # the one account's listing fails (H5)
+        if failed:
+            error = failed[0].error
             outcome = type(error).__name__
             shown.append(str(error))
         else:
@@ -249,7 +250,8 @@ async def _run_cell(svc: BlotterService, audit: AuditStore, cell: Cell) -> None:
             expected_keys = 1
         else:
             results, listing = await svc.cancel_all(OrderFilter(connection=cell.conn))
-            cell.check(not listing.failures, f"cancel-all could not list: {listing.failures}")
+            cell.check(not listing.failures and not listing.account_failures,
+                       f"cancel-all could not list: {listing.failures or listing.account_failures}")
             shown += [o.venue_status for o in listing.orders]
             expected_keys = 1 if p.fault == "unknown enum value" else len(p.orders)
         cell.cancels_submitted += len(results)
