@@ -285,7 +285,8 @@ async def test_no_secret_of_any_venue_is_ever_recorded_or_shown(serve: Any, tmp_
     shown: list[str] = []
     try:
         listing = await svc.open_orders()
-        shown += [str(f.error) for f in listing.failures]
+        shown += [str(f.error) for f in [*listing.failures, *listing.account_failures]]
+        shown += [u.reason for u in listing.unreadable]
         # dynamic secrets: tokens issued at log-in, echoed back by the venues too
         as_s.add_fault({"method": "GET", "path": "/orders/2$", "action": "status", "status": 422,
                         "body": {"Message": f"token {' '.join(as_s.issued_tokens())}"}, "times": 0})
@@ -298,7 +299,8 @@ async def test_no_secret_of_any_venue_is_ever_recorded_or_shown(serve: Any, tmp_
         as_s.expire_tokens()
         tx_s.expire_access_tokens()  # a refresh: new JWTs
         results, listing2 = await svc.cancel_all(OrderFilter())
-        shown += [t for r in results for t in (r.message, r.detail)] + [str(f.error) for f in listing2.failures]
+        shown += [t for r in results for t in (r.message, r.detail)]
+        shown += [str(f.error) for f in [*listing2.failures, *listing2.account_failures]]
         for name in ("as", "st", "tx"):
             try:
                 shown.append(json.dumps(await svc.adapter(name).account_details(

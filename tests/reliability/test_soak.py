@@ -230,7 +230,7 @@ async def soak(urls: dict[str, str], cycles: int, trace: bool) -> tuple[Figures,
                 figures.faults[kind] += 1
             listing, results = await asyncio.gather(
                 svc.open_orders(), svc.cancel(rng.sample(CANCELLABLE, 2), Provenance.CLI))
-            for failure in listing.failures:
+            for failure in [*listing.failures, *listing.account_failures]:
                 figures.failures[type(failure.error).__name__] += 1
             for result in results:
                 assert not result.message.startswith("internal error"), result
