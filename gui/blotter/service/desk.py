@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -467,10 +467,14 @@ class Desk:
         for (connection, account), items in sorted(unreadable.items()):
             shown = ", ".join(f"{u.order_id or 'an order without a readable id'} ({u.reason})" for u in items[:3])
             more = f" and {len(items) - 3} more" if len(items) > 3 else ""
-            lines.append(PreviewLine(connection, self.venue_of(connection), account,
-                                     names.get((connection, account), ""), 0,
-                                     f"{len(items)} order(s) could not be read — nothing will be cancelled for "
-                                     f"them: {shown}{more}"))
+            note = f"{len(items)} order(s) could not be read — nothing will be cancelled for them: {shown}{more}"
+            at = next((i for i, line in enumerate(lines) if (line.connection, line.account) == (connection, account)
+                       and line.account), None)
+            if at is None:
+                lines.append(PreviewLine(connection, self.venue_of(connection), account,
+                                         names.get((connection, account), ""), 0, note))
+            else:  # the account's own line: its readable orders are still cancelled
+                lines[at] = replace(lines[at], note="; ".join(n for n in (lines[at].note, note) if n))
         self._last_preview = KillSwitchPreview(tuple(lines), plan.send, plan.refused)
         return self._last_preview
 
