@@ -268,7 +268,7 @@ async def test_one_relogin_for_a_burst_of_cancels_on_an_expired_token(serve: Any
     relogins = len(sim.requests_matching(*kit.auth_path)) - logins_before
     assert relogins == 1
     if venue == "tanx":  # refreshed: no new wallet login
-        assert len(sim.requests_matching("POST", r"/auth/v2/login/?$")) == 1
+        assert len(sim.requests_matching("POST", r"/auth/v2/login/?$|/v2/auth/login/?$")) == 1
     assert all(r.outcome is CancelOutcome.CANCELLED for r in results), [r.message for r in results]
     for n in orders:
         reqs = kit.cancel_requests(sim, n)

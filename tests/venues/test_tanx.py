@@ -97,7 +97,7 @@ async def test_wallet_login_signs_the_nonce_and_lists_the_wallet(serve: Any, mak
     sim: TanxSim = sims["tanx"]
     adapter = make_adapter(urls["tanx"], options={"eth_address": ADDR_A.lower()})
     await adapter.login()
-    assert paths(sim) == [("POST", "/sapi/v1/auth/v2/nonce/", 200), ("POST", "/sapi/v1/auth/v2/login/", 200)]
+    assert paths(sim) == [("POST", "/sapi/v2/auth/nonce/", 200), ("POST", "/sapi/v2/auth/login/", 200)]
     nonce_req, login_req = sim.requests
     assert json.loads(nonce_req.body) == {"eth_address": ADDR_A}
     body = json.loads(login_req.body)
@@ -154,9 +154,9 @@ async def test_expired_refresh_token_falls_back_to_a_wallet_login(serve: Any, ma
     sim.clock.advance(3601)  # both tokens expired
     assert [o.order_id for o in await adapter.list_open_orders(ADDR_A)] == ["1"]
     assert paths(sim, "", "auth") == [
-        ("POST", "/sapi/v1/auth/v2/nonce/", 200), ("POST", "/sapi/v1/auth/v2/login/", 200),
+        ("POST", "/sapi/v2/auth/nonce/", 200), ("POST", "/sapi/v2/auth/login/", 200),
         ("POST", "/sapi/v1/auth/token/refresh/", 401),
-        ("POST", "/sapi/v1/auth/v2/nonce/", 200), ("POST", "/sapi/v1/auth/v2/login/", 200),
+        ("POST", "/sapi/v2/auth/nonce/", 200), ("POST", "/sapi/v2/auth/login/", 200),
     ]
 
 

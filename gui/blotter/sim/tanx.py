@@ -10,6 +10,7 @@ Scenario section (JSON)::
     {"wallets": [{"private_key"?: "0x…", "eth_address"?: "0x…", "name": "Alpha",
                   "balances": [{"currency": "usdc", "balance": "1000", "locked": "0"}]}],
      "access_ttl_s": 900, "refresh_ttl_s": 86400, "single_use_refresh"?: false, "one_nonce"?: false,
+     "auth_paths"?: "all" | "v2_only" | "v1_only",
      "orders": [{"id": 1, "uuid"?: "…", "wallet": "0x…", "market": "btcusdc", "side": "buy",
                  "ord_type": "limit", "price": "60000", "stop_price"?: null, "origin_volume": "0.1",
                  "executed_volume"?: "0", "state": "wait", "created_at"?: "2024-05-31T09:02:00+00:00",
@@ -29,6 +30,12 @@ Assumptions (❓ in venues.md, not confirmed by any source we could reach):
 - Nonces are valid for 300 s; a wallet may hold a few outstanding nonces (each burnt by its login). With
   ``one_nonce`` a new nonce replaces the wallet's previous one, as RELIABILITY-FINDINGS (L3) saw: two logins
   of one wallet at once then refuse the first with "Invalid Credentials or Token Expired".
+- Login paths: the docs, the Node connector 2.0.0 and the Go connector use ``/sapi/v2/auth/{nonce,login}/``;
+  the Python SDK 2.1.0 uses the older ``/sapi/v1/auth/v2/{nonce,login}/`` (VENUE-REALITY §7.8). Whether the
+  older alias is still served is unknown, so ``auth_paths`` switches it: ``all`` (default: both, and the
+  legacy ``/sapi/v1/auth/{nonce,login}/`` — the SDK conformance tests need the older one), ``v2_only``
+  (only the documented paths; the others answer 404, as a server that retired the alias would) and
+  ``v1_only`` (only the older alias: a server from before the v2 paths).
 - ``GET /sapi/v1/orders/{id}`` of an unknown or foreign order → 404 ``"Order not found"``; cancelling one
   → 400 with the same words. Cancelling an order that is not ``pending``/``wait`` → 400 ``"Order is not
   open"``. Cancelling an order already queued → 200 "queued" again (nothing new happens).
@@ -80,6 +87,13 @@ CANCEL_QUEUED = "Order is successfully queued for cancellation"
 BULK_QUEUED = "Orders are successfully queued for cancellation"
 CANCELLED_BY_USER = "Order cancelled by user"
 NONCE_TTL_S = 300.0
+# Which wallet-login paths are served (module docstring): prefixes of ``nonce/`` and ``login/``.
+AUTH_PATH_MODES = ("all", "v2_only", "v1_only")
+_AUTH_PREFIXES = {
+    "all": ("/sapi/v1/auth/v2/", "/sapi/v2/auth/", "/sapi/v1/auth/"),
+    "v2_only": ("/sapi/v2/auth/",),
+    "v1_only": ("/sapi/v1/auth/v2/",),
+}
 MAX_NONCES_PER_WALLET = 5
 MAX_LIMIT = 1000
 _ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -262,6 +276,7 @@ class TanxSim(SimBase):
         refresh_ttl_s: float = 86400.0,
         single_use_refresh: bool = False,
         one_nonce: bool = False,
+        auth_paths: str = "all",
     ) -> None:
         super().__init__(settings, clock)
         self.wallets: dict[str, SimWallet] = {w.address.lower(): w for w in wallets or []}
@@ -274,6 +289,7 @@ class TanxSim(SimBase):
         self.refresh_ttl_s = refresh_ttl_s
         self.single_use_refresh = single_use_refresh
         self.one_nonce = one_nonce
+        self.auth_paths = auth_paths
         self._used_refresh: set[str] = set()
         self._key = secrets.token_bytes(32)
         self._tokens: dict[str, _Token] = {}  # jti -> token record
@@ -318,8 +334,12 @@ class TanxSim(SimBase):
         single_use, one_nonce = section.get("single_use_refresh", False), section.get("one_nonce", False)
         if not isinstance(single_use, bool) or not isinstance(one_nonce, bool):
             raise ValueError("tanx.single_use_refresh and tanx.one_nonce must be true or false")
+        auth_paths = section.get("auth_paths", "all")
+        if auth_paths not in AUTH_PATH_MODES:
+            raise ValueError(f"tanx.auth_paths must be one of {', '.join(AUTH_PATH_MODES)}")
         return cls(settings, clock, wallets=wallets, orders=orders, access_ttl_s=access_ttl,
-                   refresh_ttl_s=refresh_ttl, single_use_refresh=single_use, one_nonce=one_nonce)
+                   refresh_ttl_s=refresh_ttl, single_use_refresh=single_use, one_nonce=one_nonce,
+                   auth_paths=auth_paths)
 
     # ------------------------------------------------------------------ venue shapes for the middleware
     def rate_limited_response(self, retry_after: int) -> Response:
@@ -747,10 +767,9 @@ class TanxSim(SimBase):
     def routes(self) -> list[Route]:
         post = ["POST"]
         routes = [Route("/sapi/v1/health/", self.health, methods=["GET"])]
-        for path in ("/sapi/v1/auth/v2/nonce/", "/sapi/v2/auth/nonce/", "/sapi/v1/auth/nonce/"):
-            routes.append(Route(path, self.nonce, methods=post))
-        for path in ("/sapi/v1/auth/v2/login/", "/sapi/v2/auth/login/", "/sapi/v1/auth/login/"):
-            routes.append(Route(path, self.login, methods=post))
+        for prefix in _AUTH_PREFIXES[self.auth_paths]:
+            routes.append(Route(f"{prefix}nonce/", self.nonce, methods=post))
+            routes.append(Route(f"{prefix}login/", self.login, methods=post))
         for path in ("/sapi/v1/auth/token/refresh/", "/sapi/v2/auth/token/refresh/"):
             routes.append(Route(path, self.refresh, methods=post))
         routes += [

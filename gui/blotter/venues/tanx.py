@@ -1,8 +1,11 @@
 """tanX adapter, per venues.md §3.
 
-Auth: a wallet login — ``POST /sapi/v1/auth/v2/nonce/`` answers a one-time human-readable message,
-the wallet key signs it (EIP-191 personal_sign), ``POST /sapi/v1/auth/v2/login/`` answers a JWT access
-and refresh token. Private requests carry ``Authorization: JWT <access>``. When the venue answers 401
+Auth: a wallet login — ``POST /sapi/v2/auth/nonce/`` answers a one-time human-readable message,
+the wallet key signs it (EIP-191 personal_sign), ``POST /sapi/v2/auth/login/`` answers a JWT access
+and refresh token. Those are the documented paths (docs.tanx.fi, the Node connector 2.0.0 and the Go
+connector); the older alias ``/sapi/v1/auth/v2/{nonce,login}/`` (Python SDK 2.1.0) is used only when
+the server answers 404 to the documented one, and then for the rest of the connection (VENUE-REALITY §7.8).
+Private requests carry ``Authorization: JWT <access>``. When the venue answers 401
 with ``payload.token_type == "access"`` the access token has expired: the base class re-authenticates
 once (serialized, so concurrent requests share one refresh) and this module refreshes first
 (``POST /sapi/v1/auth/token/refresh/``, form-encoded as the official SDK does) and falls back to a full
@@ -63,8 +66,11 @@ from ..core.eth import address_of_key, to_checksum_address
 from .base import RECENT_DAYS, Capabilities, CodePrompt, newest_first
 from .http import HttpAdapter, Reply, parse_time, refusal_in_success, require_decimal, to_decimal
 
-NONCE_PATH = "/sapi/v1/auth/v2/nonce/"
-LOGIN_PATH = "/sapi/v1/auth/v2/login/"
+NONCE_PATH = "/sapi/v2/auth/nonce/"
+LOGIN_PATH = "/sapi/v2/auth/login/"
+# The older alias the Python SDK 2.1.0 still uses; asked only after a 404 on the documented paths.
+LEGACY_NONCE_PATH = "/sapi/v1/auth/v2/nonce/"
+LEGACY_LOGIN_PATH = "/sapi/v1/auth/v2/login/"
 REFRESH_PATH = "/sapi/v1/auth/token/refresh/"
 PROFILE_PATH = "/sapi/v1/user/profile/"
 BALANCE_PATH = "/sapi/v1/user/balance/"
@@ -171,6 +177,7 @@ class TanxAdapter(HttpAdapter):
         self._refresh = (secrets.get("refresh_token") or "").strip() if pasted else ""
         self.eth_address = self._resolve_address(spec.option("eth_address"))
         self._token_listeners: list[Callable[[Mapping[str, str]], None]] = []
+        self._login_paths = (NONCE_PATH, LOGIN_PATH)  # the legacy pair once the documented one answered 404
         self._token_source: Callable[[], Awaitable[Mapping[str, str]]] | None = None
         if self._private_key:
             preload_signer()  # the first wallet login signs: have eth_account ready by then
@@ -300,8 +307,14 @@ class TanxAdapter(HttpAdapter):
                 await asyncio.sleep(0.2 + random.random() * 0.6)  # jitter, not a secret
 
     async def _wallet_login_once(self) -> None:
-        reply = await self.send(Action.LOGIN, "POST", NONCE_PATH, json_body={"eth_address": self.eth_address},
+        nonce_path, login_path = self._login_paths
+        reply = await self.send(Action.LOGIN, "POST", nonce_path, json_body={"eth_address": self.eth_address},
                                 authed=False, account=self.eth_address)
+        if reply.status == 404 and self._login_paths != (LEGACY_NONCE_PATH, LEGACY_LOGIN_PATH):
+            # a server without the documented v2 paths: the older alias, from now on
+            self._login_paths = nonce_path, login_path = LEGACY_NONCE_PATH, LEGACY_LOGIN_PATH
+            reply = await self.send(Action.LOGIN, "POST", nonce_path, json_body={"eth_address": self.eth_address},
+                                    authed=False, account=self.eth_address)
         if not reply.ok:
             raise self._login_error(reply)
         nonce = _envelope(reply).get("payload")
@@ -312,7 +325,7 @@ class TanxAdapter(HttpAdapter):
         signature = "0x" + bytes(signed.signature).hex()
         self.remember_secret(signature)
         reply = await self.send(
-            Action.LOGIN, "POST", LOGIN_PATH,
+            Action.LOGIN, "POST", login_path,
             json_body={"eth_address": self.eth_address, "user_signature": signature},
             authed=False, account=self.eth_address,
         )
