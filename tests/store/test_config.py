@@ -142,3 +142,14 @@ def test_retention_days_is_validated(tmp_path, monkeypatch, value: str) -> None:
 def test_retention_days_in_range(tmp_path, monkeypatch, value: str, days: float) -> None:
     _write(tmp_path, monkeypatch, f"[audit]\nretention_days = {value}\n")
     assert ConfigStore().audit_retention_days == days
+
+
+def test_directories_blotter_creates_are_private_parents_too(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("BLOTTER_HOME", str(tmp_path / "new-home"))
+    tmp_path.chmod(0o755)
+    created = paths.ensure_private_dir(paths.log_dir())
+    for directory in (tmp_path / "new-home", tmp_path / "new-home" / "data", created):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+    ConfigStore().add(ConnectionSpec("x", Venue.TANX, "https://api.tanx.fi"))
+    assert stat.S_IMODE(paths.config_dir().stat().st_mode) == 0o700
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755  # an existing parent is left alone

@@ -34,5 +34,20 @@ def config_file() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create ``path`` and every missing parent as 0700 (``mkdir(parents=True, mode=...)`` would give the
+    parents the umask's mode, e.g. ``BLOTTER_HOME/data`` 0755). Directories that already exist are left
+    as they are."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # another process made it meanwhile
+        os.chmod(directory, 0o700)  # the umask may have taken bits away (never added any)
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)  # raises the clear error (a file in the way)
     return path
