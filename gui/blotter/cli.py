@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import logging
@@ -122,19 +123,52 @@ ORDER_COLUMNS = (
 
 
 # ---------------------------------------------------------------------- logging
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file; when it cannot be written (a full disk, a read-only directory) logging goes on to
+    stderr (warnings only, said once) instead of printing Python's "--- Logging error ---" per record."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        _log_to_stderr(f"the log file {self.baseFilename} cannot be written; warnings go to stderr")
+        root = logging.getLogger()
+        if self in root.handlers:
+            root.removeHandler(self)
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+def _log_to_stderr(why: str) -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_blotter_fallback", False) for h in root.handlers):
+        return
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"blotter: warning: {why}\n")
+    fallback = logging.StreamHandler(sys.stderr)
+    fallback.setLevel(logging.WARNING)
+    fallback.setFormatter(logging.Formatter("blotter: %(levelname)s %(name)s: %(message)s"))
+    fallback._blotter_fallback = True  # type: ignore[attr-defined]
+    root.addHandler(fallback)
+
+
 def setup_logging(verbose: bool = False) -> None:
-    """Venue answers (already redacted) go to a rotating log file in the data dir."""
-    directory = paths.ensure_private_dir(paths.log_dir())
-    handler = logging.handlers.RotatingFileHandler(
-        directory / "blotter.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    """Venue answers (already redacted) go to a rotating log file in the data dir — or, when it cannot be
+    written, warnings go to stderr: a read-only or full data directory never blocks a command (M8)."""
+    logging.raiseExceptions = False  # a logging failure is never a traceback on the trader's terminal
     root = logging.getLogger()
     root.handlers[:] = [h for h in root.handlers if not isinstance(h, logging.handlers.RotatingFileHandler)]
-    root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("httpx", "httpcore", "uvicorn", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        directory = paths.ensure_private_dir(paths.log_dir())
+        handler: logging.Handler = _LogFile(
+            directory / "blotter.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError as exc:
+        _log_to_stderr(f"no log file ({exc.strerror or type(exc).__name__}: {paths.log_dir()}); "
+                       "warnings go to stderr")
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root.addHandler(handler)
 
 
 def log_response(response: VenueResponse) -> None:
@@ -169,10 +203,18 @@ class Context:
     def audit(self, config: ConfigStore) -> AuditStore | None:
         """The audit trail; if it cannot be opened, venue commands still run (a cancel matters more)."""
         try:
-            return AuditStore(retention_days=config.audit_retention_days)
+            store = AuditStore(retention_days=config.audit_retention_days)
         except AuditError as exc:
             sys.stderr.write(f"blotter: warning: {exc}; this run is not recorded in the audit trail\n")
             return None
+        store.add_problem_listener(_warn_once)  # locked / full / read-only: said at once, one line each
+        return store
+
+
+def _warn_once(sentence: str) -> None:
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"blotter: warning: {sentence}\n")
+        sys.stderr.flush()
 
 
 def _code_prompt() -> Callable[[str], Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import logging
 import statistics
@@ -16,12 +17,14 @@ from typing import Any
 from ..core import (
     Account,
     BlotterError,
+    CancelOutcome,
     CancelResult,
     ConfigError,
     ConnectionSpec,
     CredentialError,
     Order,
     OrderKey,
+    OrderStatus,
     Provenance,
     ReadOnlyError,
     Side,
@@ -30,19 +33,19 @@ from ..core import (
     VenueResponse,
     unreadable_in,
 )
-from ..store.audit import AuditStore, CancelTransition
+from ..store.audit import DURABLE_BLOCK_S, AuditError, AuditQuery, AuditStore, CancelTransition
 from ..store.credentials import CredentialStore, read_secrets
 from ..venues.base import CodePrompt, VenueAdapter
 from ..venues.registry import FIELDS, create_adapter
-from .coordinator import CancelCoordinator, CancelEvent
+from .coordinator import AttemptHeld, CancelCoordinator, CancelEvent, CancelPhase
 from .recovery import recover_in_flight
 
 log = logging.getLogger(__name__)
 
 ResponseListener = Callable[[VenueResponse], None]
 
-# How long a cancel waits for its start to be on disk before going on the wire anyway.
-AUDIT_DURABLE_TIMEOUT_S = 2.0
+# How long a cancel waits for its start to be committed before it is journaled and goes on the wire anyway.
+AUDIT_DURABLE_TIMEOUT_S = 0.5
 # How long a replaced connection's adapter stays open for reads that began before the change.
 RETIRE_GRACE_S = 30.0
 
@@ -464,27 +467,82 @@ class BlotterService:
         return results, listing
 
     # ------------------------------------------------------------------ audit
-    def _audit_cancel_event(self, event: CancelEvent) -> None:
-        assert self.audit is not None
+    def _transition(self, event: CancelEvent) -> CancelTransition:
         spec = self.specs.get(event.key.connection)
         response = event.response
-        self.audit.record_cancel(CancelTransition(
+        return CancelTransition(
             attempt_id=event.attempt_id, key=event.key, phase=event.phase.value, provenance=event.provenance,
             batch_id=event.batch_id, message=event.message, at=event.at,
-            venue=response.venue.value if response else (spec.venue.value if spec else ""),
+            venue=response.venue.value if response else (event.venue or (spec.venue.value if spec else "")),
             http_status=response.http_status if response else None,
             latency_ms=response.latency_ms if response else None,
             result=event.result,
             venue_reason=event.order.cancel_reason if event.order else "",
-        ))
+            identity=event.identity,
+        )
 
-    async def _attempt_durable(self, event: CancelEvent) -> None:
+    def _audit_cancel_event(self, event: CancelEvent) -> None:
         assert self.audit is not None
+        if event.phase is CancelPhase.SENDING:
+            return  # recorded (and the venue order claimed) by _attempt_durable, before the request leaves
+        self.audit.record_cancel(self._transition(event))
+
+    async def _attempt_durable(self, event: CancelEvent) -> AttemptHeld | None:
+        """Before a cancel's request goes on the wire: its start is on disk, and its venue order is ours.
+
+        The start is committed with a claim on the venue order (``AuditStore.start_attempt``). If another live
+        Blotter process holds the claim (its cancel of the same order is on the wire), nothing is sent: the
+        coordinator reports that attempt's outcome (``AttemptHeld``). If the database cannot take the start
+        within ``AUDIT_DURABLE_TIMEOUT_S`` (locked by another program, a full disk), the start is written to
+        the fallback journal and the cancel goes out anyway: a trader's emergency cancel is never held back
+        by its bookkeeping, and the trader is told at once (the store's problem listeners).
+        """
+        audit = self.audit
+        assert audit is not None
+        transition = self._transition(event)
+        if audit.degraded:  # known trouble: do not wait for the database, journal and send
+            audit.journal_now(transition)
+            audit.record_cancel(transition)  # merged (once) when the database can be written again
+            return None
+        future = audit.start_attempt(transition)
         try:
-            await asyncio.wait_for(self.audit.durable(), AUDIT_DURABLE_TIMEOUT_S)
+            try:
+                start = future.result(DURABLE_BLOCK_S)  # the usual case: committed within a millisecond
+            except concurrent.futures.TimeoutError:
+                start = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), AUDIT_DURABLE_TIMEOUT_S)
         except TimeoutError:
-            log.warning("audit: the start of cancel attempt %s was not on disk after %.0f s; sending anyway",
-                        event.attempt_id, AUDIT_DURABLE_TIMEOUT_S)
+            audit.journal_now(transition)
+            return None
+        if not start.holder_attempt_id:
+            return None
+        pid = f" (pid {start.holder_pid})" if start.holder_pid else ""
+        return AttemptHeld(start.holder_attempt_id, f"another Blotter process{pid}",
+                           functools.partial(self._holder_outcome, start.holder_attempt_id, event.key))
+
+    async def _holder_outcome(self, attempt_id: str, key: OrderKey, timeout_s: float) -> CancelResult | None:
+        """The other process's attempt's final outcome, read from the shared trail (None if not in time)."""
+        audit = self.audit
+        assert audit is not None
+        deadline = asyncio.get_running_loop().time() + max(0.0, timeout_s)
+        delay = 0.1
+        while True:
+            try:
+                found = await asyncio.to_thread(audit.attempts, AuditQuery(attempt_id=attempt_id))
+            except AuditError:
+                found = []
+            a = found[0] if found else None
+            if a is not None and a.state == "done" and a.outcome:
+                return CancelResult(
+                    key=key, attempt_id=a.attempt_id, outcome=CancelOutcome(a.outcome), message=a.message,
+                    http_status=a.http_status, latency_ms=0.0,
+                    final_status=OrderStatus(a.final_status) if a.final_status else None,
+                    provenance=Provenance(a.provenance), batch_id=a.batch_id, venue_status=a.venue_status,
+                    detail=a.detail)
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return None
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 1.5, 1.0)
 
     async def recover_in_flight(self) -> list[CancelResult]:
         """Settle the cancel attempts an earlier process left in flight (see ``service.recovery``)."""

@@ -10,7 +10,15 @@ Three tables (schema version in ``PRAGMA user_version``, upgraded by ``MIGRATION
 one ``done`` event per attempt, and triggers refuse to mark an attempt done without that event or to
 change it afterwards. ``outcome_violations()`` is the query that checks the "at least one" half.
 
-Writes never block the caller: they are queued to one writer thread that commits them in batches.
+Writes never block the caller: they are queued to one writer thread that commits them in batches. A record
+that cannot be committed (the database locked by another program, a full disk, a read-only directory) is
+never dropped: it goes to the fallback journal beside the database (``store.journal``; in memory if even
+that cannot be written), the problem is told at once to ``add_problem_listener`` listeners, and the journal
+is merged into the database as soon as it can be written again and at every start. Each record carries its
+own id (``jid``), so merging is idempotent. ``start_attempt`` records a cancel's start and claims its venue
+order (``claims``) in one transaction: another live process that has the same venue order's cancel on the
+wire is reported instead, so two processes never send two cancels for one order. Routine listing answers
+that repeat unchanged are kept as one row with a count (``repeat_count``, ``last_at``).
 ``durable()`` (async) and ``flush()`` wait until everything queued so far is committed; the service
 awaits ``durable()`` between recording an attempt's start and putting its request on the wire, so a
 crash mid-cancel leaves an ``in_flight`` attempt on disk. Each store that records attempts holds a lock
@@ -45,8 +53,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from ..core import Action, BlotterError, CancelOutcome, CancelResult, OrderKey, Provenance, Redactor, VenueResponse
+from ..core import (
+    Action,
+    BlotterError,
+    CancelOutcome,
+    CancelResult,
+    OrderKey,
+    OrderStatus,
+    Provenance,
+    Redactor,
+    Venue,
+    VenueResponse,
+)
 from . import paths
+from .journal import JOURNAL_SUFFIX, Journal
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +80,10 @@ _BATCH_MAX = 500
 _BUSY_TIMEOUT_S = 10.0
 _CHECKPOINT_EVERY = 200  # commits; the writer checkpoints once idle after this many (or after 10x, busy)
 DURABLE_BLOCK_S = 0.01  # durable() blocks at most this long before it awaits (see there)
+_OPEN_BUSY_S = 1.0  # opening (migrate, retention, merge) and claiming orphans: locked longer → journal, go on
+_WRITER_BUSY_S = 2.0  # the writer's wait for another process's write lock before it journals the batch
+_DEGRADED_BUSY_S = 0.2  # while the database cannot be written: how long each retry waits for its lock
+_RETRY_EVERY_S = 2.0  # while records wait in the journal or memory: how often the writer tries again
 
 
 class AuditError(BlotterError):
@@ -160,8 +184,29 @@ def _v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """Record ids (idempotent journal merges), claims on venue orders across processes, folded repeats."""
+    for statement in (
+        "ALTER TABLE attempts ADD COLUMN identity TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cancel_events ADD COLUMN jid TEXT",
+        "ALTER TABLE responses ADD COLUMN jid TEXT",
+        "ALTER TABLE responses ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE responses ADD COLUMN last_at_ms INTEGER",
+        "CREATE UNIQUE INDEX cancel_events_jid ON cancel_events (jid) WHERE jid IS NOT NULL",
+        "CREATE UNIQUE INDEX responses_jid ON responses (jid) WHERE jid IS NOT NULL",
+        """CREATE TABLE claims (
+            identity TEXT PRIMARY KEY,
+            attempt_id TEXT NOT NULL,
+            session TEXT NOT NULL,
+            pid INTEGER,
+            at_ms INTEGER NOT NULL
+        )""",
+    ):
+        conn.execute(statement)
+
+
 # Ordered: MIGRATIONS[i] upgrades a database from version i to i + 1. Never edit a shipped step; append.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -185,8 +230,8 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
             raise
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True)
+def _connect(path: Path, busy_s: float = _BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=busy_s, isolation_level=None, check_same_thread=True)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
@@ -244,6 +289,8 @@ class CancelTransition:
     latency_ms: float | None = None
     result: CancelResult | None = None
     venue_reason: str = ""
+    identity: str = ""  # the venue order (``venue|host|account|order id``), claimed by a sending step
+    jid: str = field(default_factory=lambda: uuid.uuid4().hex)  # this record's id (idempotent merges)
 
     def __post_init__(self) -> None:
         if self.phase not in PHASES:
@@ -255,7 +302,7 @@ class CancelTransition:
 RECORD_FIELDS = (
     "at", "kind", "connection", "venue", "account", "order_id", "key", "action", "phase", "http_status",
     "latency_ms", "message", "attempt_id", "provenance", "batch_id", "outcome", "final_status",
-    "venue_status", "detail", "venue_reason", "request", "raw_body",
+    "venue_status", "detail", "venue_reason", "request", "raw_body", "repeat_count", "last_at",
 )
 
 
@@ -284,6 +331,8 @@ class AuditRecord:
     venue_reason: str
     request: str
     raw_body: str
+    repeat_count: int = 1  # a routine listing answer that repeated unchanged: how many times
+    last_at: datetime | None = None  # ... and the last time
 
     @property
     def key(self) -> str:
@@ -293,6 +342,7 @@ class AuditRecord:
         """JSON-friendly, keys in ``RECORD_FIELDS`` order (what ``log --json`` and the exports write)."""
         values: dict[str, Any] = {name: getattr(self, name) for name in RECORD_FIELDS}
         values["at"] = iso_ms(self.at)
+        values["last_at"] = iso_ms(self.last_at) if self.last_at is not None else None
         if self.latency_ms is not None:
             values["latency_ms"] = round(self.latency_ms, 1)
         return values
@@ -464,11 +514,28 @@ def _session_alive(directory: Path, session: str) -> bool:
 # ---------------------------------------------------------------------------------------------- the store
 @dataclass(slots=True)
 class _Write:
-    fn: Callable[[sqlite3.Connection], None]
+    fn: Callable[[sqlite3.Connection], Any]
     what: str
+    journal: dict[str, Any] | None = None  # the record as the journal keeps it (None: not journaled)
+    result: concurrent.futures.Future[Any] | None = None  # gets what ``fn`` returned, once committed
 
 
 _Item = _Write | concurrent.futures.Future[None] | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptStart:
+    """What recording a cancel's start found (``start_attempt``).
+
+    ``holder_attempt_id``: another live process has this venue order's cancel on the wire (its attempt id,
+    session and pid) — send nothing. ``journaled``: the start is in the fallback journal, not yet in the
+    database (the cancel goes out; the claim could not be checked).
+    """
+
+    holder_attempt_id: str = ""
+    holder_session: str = ""
+    holder_pid: int | None = None
+    journaled: bool = False
 
 
 class AuditStore:
@@ -480,6 +547,10 @@ class AuditStore:
     (cancels, order re-reads, errors) is kept whole, as the adapter redacted and truncated it.
     ``redactor`` masks known secret values in every text before it is written; the service adds each
     connection's secrets with ``add_secrets``.
+
+    A database that cannot be opened for a reason that may pass (locked by another program, a full disk,
+    a read-only directory, an I/O error) does not stop the store: it records into the fallback journal and
+    keeps trying (``degraded``). A database from a newer Blotter, or damaged, raises ``AuditError``.
     """
 
     def __init__(
@@ -495,6 +566,7 @@ class AuditStore:
         self.read_body_limit = read_body_limit
         self.session_id = uuid.uuid4().hex[:16]
         self.sessions_dir = self.path.with_name(self.path.name + ".sessions")
+        self.journal = Journal(self.path.with_name(self.path.name + JOURNAL_SUFFIX))
         self._redactor = redactor or Redactor()
         self._redactor_lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
@@ -503,6 +575,12 @@ class AuditStore:
         self._closed = False
         self._session_lock: _SessionLock | None = None
         self._session_guard = threading.Lock()
+        self._problem_listeners: list[Callable[[str], None]] = []
+        self._problem = ""  # the problem last told (told again only when it changes)
+        self._memory: list[dict[str, Any]] = []  # records neither the database nor the journal could take
+        self._degraded = False
+        self._opened = False
+        self._last_listing: dict[tuple[str, str, str], tuple[int, int, str]] = {}  # writer thread only
         self._open()
         atexit.register(self.close)
 
@@ -510,22 +588,33 @@ class AuditStore:
     def _open(self) -> None:
         try:
             paths.ensure_private_dir(self.path.parent)
-            new = not self.path.exists()
-            conn = _connect(self.path)
-            try:
-                if new:
-                    os.chmod(self.path, 0o600)
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    log.warning("audit database %s: journal mode %s, not WAL", self.path, mode)
-                migrate(conn)
-                self._apply_retention(conn)
-            finally:
-                conn.close()
+            self._open_db()
+        except AuditError:
+            raise
+        except (sqlite3.OperationalError, OSError) as exc:
+            if not _passing(exc):
+                raise AuditError(f"cannot open the audit database {self.path}: {_words(exc)}") from None
+            self._degrade(f"the audit database {self.path} cannot be opened ({_words(exc)})")
         except sqlite3.Error as exc:
             raise AuditError(f"cannot open the audit database {self.path}: {exc}") from None
-        except OSError as exc:
-            raise AuditError(f"cannot open the audit database {self.path}: {exc.strerror or exc}") from None
+
+    def _open_db(self) -> None:
+        """Create or migrate the database, apply retention, merge what the journal holds. Raises on failure."""
+        new = not self.path.exists()
+        conn = _connect(self.path, _OPEN_BUSY_S)
+        try:
+            if new:
+                os.chmod(self.path, 0o600)
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("audit database %s: journal mode %s, not WAL", self.path, mode)
+            migrate(conn)
+            self._apply_retention(conn)
+            self._opened = True
+            if self.journal.exists():
+                self._merge(conn)
+        finally:
+            conn.close()
 
     def _apply_retention(self, conn: sqlite3.Connection) -> None:
         if self.retention_days <= 0:
@@ -533,7 +622,7 @@ class AuditStore:
         cutoff = _ms(datetime.now(UTC) - timedelta(days=self.retention_days))
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("DELETE FROM responses WHERE at_ms < ?", (cutoff,))
+            conn.execute("DELETE FROM responses WHERE coalesce(last_at_ms, at_ms) < ?", (cutoff,))
             conn.execute("DELETE FROM attempts WHERE state = 'done' AND finished_ms < ?", (cutoff,))
             conn.execute(
                 "DELETE FROM cancel_events WHERE at_ms < ? AND attempt_id NOT IN "
@@ -543,6 +632,42 @@ class AuditStore:
             conn.execute("ROLLBACK")
             raise
 
+    # ------------------------------------------------------------------ problems, told at once
+    def add_problem_listener(self, listener: Callable[[str], None]) -> None:
+        """``listener(sentence)`` when recording gets into trouble or out of it (called from any thread).
+
+        A problem already told is not told again until it changes; a listener added late hears the current one.
+        """
+        self._problem_listeners.append(listener)
+        if self._problem:
+            listener(self._problem)
+
+    @property
+    def degraded(self) -> bool:
+        """Records go to the fallback journal (or memory) because the database cannot be written now."""
+        return self._degraded
+
+    def _tell(self, sentence: str) -> None:
+        if sentence == self._problem:
+            return
+        self._problem = sentence
+        log.warning("audit: %s", sentence)
+        for listener in list(self._problem_listeners):
+            try:
+                listener(sentence)
+            except Exception:  # a broken listener must not break the trail
+                log.exception("audit problem listener failed")
+
+    def _degrade(self, why: str) -> None:
+        self._degraded = True
+        if self._memory:
+            self._tell(f"{why}; {len(self._memory)} record(s), cancels included, are kept in memory only (the "
+                       f"journal {self.journal.path} cannot be written either) — they are written when space "
+                       "or access returns; do not quit Blotter until then")
+        else:
+            self._tell(f"{why}; cancels still go out and are recorded in {self.journal.path}, merged into the "
+                       "trail as soon as the database can be written")
+
     # ------------------------------------------------------------------ writing (any thread; never blocks)
     def add_secrets(self, values: Iterable[str]) -> None:
         with self._redactor_lock:
@@ -550,10 +675,41 @@ class AuditStore:
                 self._redactor.add(value)
 
     def record_response(self, response: VenueResponse) -> None:
-        self._enqueue(_Write(lambda conn: self._insert_response(conn, response), "response"))
+        jid = uuid.uuid4().hex
+        self._enqueue(_Write(lambda conn: self._insert_response(conn, response, jid), "response",
+                             _response_record(response, jid)))
 
     def record_cancel(self, transition: CancelTransition) -> None:
-        self._enqueue(_Write(lambda conn: self._insert_transition(conn, transition), transition.phase))
+        self._enqueue(_Write(lambda conn: self._insert_transition(conn, transition), transition.phase,
+                             _transition_record(transition, self.session_id, os.getpid())))
+
+    def start_attempt(self, transition: CancelTransition) -> concurrent.futures.Future[AttemptStart]:
+        """Record a cancel's start (``sending``) and claim its venue order, in one transaction.
+
+        The future gets an ``AttemptStart`` once that is committed (or journaled). Call it before the
+        request goes on the wire and wait a short while; if it takes longer, ``journal_now`` the start and
+        send anyway (a cancel is never held back for its bookkeeping).
+        """
+        future: concurrent.futures.Future[AttemptStart] = concurrent.futures.Future()
+        self._enqueue(_Write(lambda conn: self._insert_transition(conn, transition), transition.phase,
+                             _transition_record(transition, self.session_id, os.getpid()), future))
+        return future
+
+    def journal_now(self, transition: CancelTransition) -> bool:
+        """Make a cancel's start durable in the fallback journal, on the caller's thread (an fsync of one
+        line). True if it is on disk; False if even the journal cannot be written (kept in memory, told)."""
+        record = _transition_record(transition, self.session_id, os.getpid())
+        self._ensure_session()
+        try:
+            self.journal.append([record])
+        except OSError as exc:
+            with self._state_lock:
+                self._memory.append(record)
+            self._degrade(f"the audit trail cannot be written ({_words(exc)})")
+            return False
+        if not self._degraded:
+            self._degrade(f"the audit database {self.path} is not answering (locked by another program?)")
+        return True
 
     def _enqueue(self, item: _Item) -> None:
         with self._state_lock:
@@ -566,7 +722,7 @@ class AuditStore:
             self._queue.put(item)
 
     def barrier(self) -> concurrent.futures.Future[None]:
-        """A future that completes once every write queued before it is committed."""
+        """A future that completes once every write queued before it is committed (or journaled)."""
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
         with self._state_lock:
             if self._closed or self._thread is None:
@@ -580,7 +736,7 @@ class AuditStore:
         self.barrier().result(timeout)
 
     async def durable(self) -> None:
-        """Wait until everything queued so far is committed.
+        """Wait until everything queued so far is committed (or journaled).
 
         The writer usually commits within a millisecond, so the wait first blocks the caller's thread for up
         to ``DURABLE_BLOCK_S``: on the GUI loop a blocking wait that short is cheaper than yielding, which
@@ -604,6 +760,14 @@ class AuditStore:
                 self._queue.put(None)
         if thread is not None:
             thread.join()
+        if self._memory:  # last chance: the database or the journal may take them now
+            self._retry_memory()
+        if self._memory:
+            log.error("audit: %d record(s) could not be written anywhere and are lost with this process",
+                      len(self._memory))
+            with contextlib.suppress(OSError):
+                sys.stderr.write(f"blotter: error: {len(self._memory)} audit record(s) could not be written "
+                                 f"(the audit trail's disk is full or read-only)\n")
         with self._session_guard:
             if self._session_lock is not None:  # from here on, this run's unfinished attempts are orphans
                 self._session_lock.release()
@@ -621,42 +785,65 @@ class AuditStore:
 
     # ------------------------------------------------------------------ the writer thread
     def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        commits = 0  # since the last checkpoint
         try:
+            while True:
+                waiting = self._degraded or bool(self._memory)
+                first: object
+                try:
+                    first = self._queue.get(timeout=_RETRY_EVERY_S if waiting else None)
+                except queue.Empty:
+                    first = _IDLE
+                batch: list[Any] = [first]
+                while len(batch) < _BATCH_MAX:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                writes = [i for i in batch if isinstance(i, _Write)]
+                if conn is None:
+                    conn = self._writer_connection()
+                committed = False
+                if conn is not None:
+                    try:
+                        committed = self._commit(conn, writes)
+                    except Exception:  # the writer must outlive any one bad batch, or flush() would never return
+                        log.exception("audit writer: a batch of %d item(s) failed", len(writes))
+                    if committed and (self._degraded or self._memory or self.journal.exists()):
+                        self._recover(conn)
+                if not committed:
+                    self._fallback(writes)
+                for item in batch:
+                    if isinstance(item, concurrent.futures.Future):
+                        _resolve(item)
+                if None in batch:
+                    break
+                if committed and writes:
+                    commits += 1
+                if conn is not None and commits >= _CHECKPOINT_EVERY and (
+                        self._queue.empty() or commits >= 10 * _CHECKPOINT_EVERY):
+                    commits = 0
+                    self._checkpoint(conn)
+        finally:
+            if conn is not None:
+                self._checkpoint(conn)
+                conn.close()
+
+    def _writer_connection(self) -> sqlite3.Connection | None:
+        try:
+            if not self._opened:
+                self._open_db()
             conn = _connect(self.path)
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a process crash
             # No checkpoint inside a commit (SQLite's default, every 1,000 pages, fsyncs the database
             # there: 5-10 ms on the commit that makes a cancel's start durable, i.e. before its request
             # leaves); this thread checkpoints when it has nothing else to do (see _maybe_checkpoint).
             conn.execute("PRAGMA wal_autocheckpoint = 0")
-        except sqlite3.Error:
-            log.exception("audit writer cannot open %s; records are dropped", self.path)
-            self._drain_without_db()
-            return
-        commits = 0  # since the last checkpoint
-        try:
-            while True:
-                batch: list[_Item] = [self._queue.get()]
-                while len(batch) < _BATCH_MAX:
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                try:
-                    self._commit(conn, [i for i in batch if isinstance(i, _Write)])
-                except Exception:  # the writer must outlive any one bad batch, or flush() would never return
-                    log.exception("audit writer: a batch of %d item(s) was lost", len(batch))
-                for item in batch:
-                    if isinstance(item, concurrent.futures.Future):
-                        _resolve(item)
-                if None in batch:
-                    break
-                commits += 1
-                if commits >= _CHECKPOINT_EVERY and (self._queue.empty() or commits >= 10 * _CHECKPOINT_EVERY):
-                    commits = 0
-                    self._checkpoint(conn)
-        finally:
-            self._checkpoint(conn)
-            conn.close()
+            return conn
+        except (sqlite3.Error, OSError, AuditError) as exc:
+            self._degrade(f"the audit database {self.path} cannot be opened ({_words(exc)})")
+            return None
 
     @staticmethod
     def _checkpoint(conn: sqlite3.Connection) -> None:
@@ -666,60 +853,141 @@ class AuditStore:
         except sqlite3.Error as exc:
             log.warning("audit: checkpoint failed (%s); the WAL keeps the records meanwhile", exc)
 
-    def _drain_without_db(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if isinstance(item, concurrent.futures.Future):
-                _resolve(item)
-
-    def _commit(self, conn: sqlite3.Connection, writes: Sequence[_Write]) -> None:
-        if not writes:
-            return
-        for tries in range(1, 4):  # each try waits up to the busy timeout for another writer to finish
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if tries == 3:
-                    log.error("audit: cannot start a transaction (%s); %d record(s) dropped", exc, len(writes))
-                    return
-                log.warning("audit: database busy (%s); trying again", exc)
+    def _commit(self, conn: sqlite3.Connection, writes: Sequence[_Write]) -> bool:
+        """Commit the writes in one transaction; False (nothing committed) if the database cannot be written."""
+        if not writes and not self._degraded:
+            return True
+        busy_s = _DEGRADED_BUSY_S if self._degraded else _WRITER_BUSY_S
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_s * 1000)}")
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            self._degrade(_cannot_write(self.path, exc))
+            return False
+        results: list[tuple[_Write, Any]] = []
         try:
             for write in writes:
                 conn.execute("SAVEPOINT one")
                 try:
-                    write.fn(conn)
+                    results.append((write, write.fn(conn)))
                 except sqlite3.IntegrityError as exc:
                     # e.g. a second final outcome for one attempt (another process settled it first)
                     log.warning("audit: %s record refused by the database: %s", write.what, exc)
                     conn.execute("ROLLBACK TO one")
+                    results.append((write, None))
+                except sqlite3.OperationalError:
+                    raise  # the disk or the database, not this record: the whole batch goes to the journal
                 except Exception:
                     log.exception("audit: %s record could not be written", write.what)
                     conn.execute("ROLLBACK TO one")
+                    results.append((write, None))
                 conn.execute("RELEASE one")
             conn.execute("COMMIT")
-        except sqlite3.Error:
-            log.exception("audit: commit failed; %d record(s) dropped", len(writes))
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            self._last_listing.clear()  # the rows it points at were rolled back
+            self._degrade(_cannot_write(self.path, exc))
+            return False
+        for write, value in results:
+            if write.result is not None and not write.result.done():
+                write.result.set_result(value if value is not None else AttemptStart())
+        return True
+
+    def _fallback(self, writes: Sequence[_Write]) -> None:
+        """The database took nothing: the records go to the journal (or memory); none is dropped."""
+        records = [w.journal for w in writes if w.journal is not None]
+        if records:
+            try:
+                self.journal.append(records)
+            except OSError as exc:
+                with self._state_lock:
+                    self._memory.extend(records)
+                self._degrade(f"the audit trail cannot be written ({_words(exc)})")
+        for write in writes:
+            if write.result is not None and not write.result.done():
+                write.result.set_result(AttemptStart(journaled=True))
+
+    def _retry_memory(self) -> None:
+        with self._state_lock:
+            kept, self._memory = self._memory, []
+        if not kept:
+            return
+        try:
+            self.journal.append(kept)
+        except OSError:
+            with self._state_lock:
+                self._memory[:0] = kept
+
+    def _recover(self, conn: sqlite3.Connection) -> None:
+        """The database can be written again: merge what waited, say so."""
+        self._retry_memory()
+        merged = self._merge(conn)
+        if self._degraded and not self._memory:
+            self._degraded = False
+            self._tell(f"the audit database can be written again; {merged} record(s) from the journal were "
+                       "merged into the trail")
+
+    def _merge(self, conn: sqlite3.Connection) -> int:
+        """Write the journal's records into the database (idempotent), then drop them from the journal."""
+        records = self.journal.read()
+        if not records:
+            self.journal.clear(0)
+            return 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for record in records:
+                conn.execute("SAVEPOINT one")
+                try:
+                    if record.get("t") == "response":
+                        self._insert_response(conn, *_response_from(record))
+                    elif record.get("t") == "transition":
+                        transition, session, pid = _transition_from(record)
+                        self._insert_transition(conn, transition, session=session, pid=pid, claim=False)
+                except (sqlite3.IntegrityError, KeyError, TypeError, ValueError) as exc:
+                    conn.execute("ROLLBACK TO one")  # already there (merged or committed before), or unreadable
+                    log.debug("audit journal: record skipped (%s)", exc)
+                conn.execute("RELEASE one")
+            conn.execute("COMMIT")
+        except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            raise
+        self.journal.clear(len(records))
+        return len(records)
 
     def _redact(self, text: str) -> str:
         with self._redactor_lock:
             return self._redactor.text(text)
 
-    def _insert_response(self, conn: sqlite3.Connection, r: VenueResponse) -> None:
+    def _insert_response(self, conn: sqlite3.Connection, r: VenueResponse, jid: str = "") -> None:
         body = r.raw_body
-        if r.ok and r.action in _BULKY_READS and len(body) > self.read_body_limit:
+        routine = r.ok and r.action in _BULKY_READS
+        if routine and len(body) > self.read_body_limit:
             # refreshes list every order every few seconds; the trail keeps a preview, not the book
             body = body[: self.read_body_limit] + f"… [{len(body) - self.read_body_limit} more characters not kept]"
-        conn.execute(
+        message, body = self._redact(r.message), self._redact(body)
+        at_ms = _ms(r.at)
+        key = (r.connection, r.action.value, r.account)
+        if routine:
+            # the same answer as last time for this listing: count it on that row instead of a new one
+            last = self._last_listing.get(key)
+            signature = hash((message, body))
+            if last is not None and last[1] == signature and conn.execute(
+                    "UPDATE responses SET repeat_count = repeat_count + 1, last_at_ms = ?, latency_ms = ? "
+                    "WHERE id = ? AND message = ?", (at_ms, float(r.latency_ms), last[0], message)).rowcount:
+                return
+        cursor = conn.execute(
             "INSERT INTO responses (at_ms, connection, venue, action, account, order_id, http_status, message, "
-            "latency_ms, request, raw_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (_ms(r.at), r.connection, r.venue.value, r.action.value, r.account, r.order_id, r.http_status,
-             self._redact(r.message), float(r.latency_ms), self._redact(r.request), self._redact(body)),
+            "latency_ms, request, raw_body, jid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (at_ms, r.connection, r.venue.value, r.action.value, r.account, r.order_id, r.http_status,
+             message, float(r.latency_ms), self._redact(r.request), body, jid or None),
         )
+        if routine and cursor.lastrowid is not None:
+            self._last_listing[key] = (cursor.lastrowid, hash((message, body)), message)
+        elif not routine:
+            self._last_listing.pop(key, None)
 
     def _ensure_session(self) -> bool:
         """Hold this session's lock (from the first attempt on); False if the lock cannot be had."""
@@ -737,25 +1005,37 @@ class AuditStore:
                 self._session_lock = lock
             return held
 
-    def _insert_transition(self, conn: sqlite3.Connection, t: CancelTransition) -> None:
+    def _insert_transition(
+        self, conn: sqlite3.Connection, t: CancelTransition, *, session: str = "", pid: int | None = None,
+        claim: bool = True,
+    ) -> AttemptStart | None:
         k, at_ms = t.key, _ms(t.at)
+        session = session or self.session_id
+        pid = pid if pid is not None else os.getpid()
         result = t.result
         if result is None:
-            self._ensure_session()  # before the in-flight row exists, so no other process takes it for dead
-            conn.execute(
-                "INSERT OR IGNORE INTO attempts (attempt_id, started_ms, connection, account, order_id, provenance, "
-                "batch_id, state, session, pid) VALUES (?, ?, ?, ?, ?, ?, ?, 'in_flight', ?, ?)",
-                (t.attempt_id, at_ms, k.connection, k.account, k.order_id, t.provenance.value, t.batch_id,
-                 self.session_id, os.getpid()),
-            )
+            held = None
+            if t.phase == "sending":
+                if session == self.session_id:
+                    self._ensure_session()  # before the in-flight row exists, so no other process takes it for dead
+                conn.execute(
+                    "INSERT OR IGNORE INTO attempts (attempt_id, started_ms, connection, account, order_id, "
+                    "provenance, batch_id, state, session, pid, identity) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'in_flight', ?, ?, ?)",
+                    (t.attempt_id, at_ms, k.connection, k.account, k.order_id, t.provenance.value, t.batch_id,
+                     session, pid, t.identity),
+                )
+                if claim and t.identity:
+                    held = self._claim(conn, t, session, pid, at_ms)
             conn.execute(
                 "INSERT INTO cancel_events (at_ms, attempt_id, connection, account, order_id, venue, phase, "
-                "provenance, batch_id, message, http_status, latency_ms, venue_reason) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "provenance, batch_id, message, http_status, latency_ms, venue_reason, jid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (at_ms, t.attempt_id, k.connection, k.account, k.order_id, t.venue, t.phase, t.provenance.value,
-                 t.batch_id, self._redact(t.message), t.http_status, t.latency_ms, self._redact(t.venue_reason)),
+                 t.batch_id, self._redact(t.message), t.http_status, t.latency_ms, self._redact(t.venue_reason),
+                 t.jid),
             )
-            return
+            return held
         message = self._redact(t.message or result.message)
         detail = self._redact(result.detail)
         reason = self._redact(t.venue_reason)
@@ -765,10 +1045,10 @@ class AuditStore:
         # the event first: the unique index and the triggers make this the one final outcome, or refuse it
         conn.execute(
             "INSERT INTO cancel_events (at_ms, attempt_id, connection, account, order_id, venue, phase, provenance, "
-            "batch_id, message, http_status, latency_ms, outcome, final_status, venue_status, detail, venue_reason) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "batch_id, message, http_status, latency_ms, outcome, final_status, venue_status, detail, venue_reason, "
+            "jid) VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (at_ms, t.attempt_id, k.connection, k.account, k.order_id, t.venue, t.provenance.value, t.batch_id,
-             message, http, latency, result.outcome.value, final, result.venue_status, detail, reason),
+             message, http, latency, result.outcome.value, final, result.venue_status, detail, reason, t.jid),
         )
         updated = conn.execute(
             "UPDATE attempts SET state = 'done', outcome = ?, outcome_provenance = ?, final_status = ?, "
@@ -781,12 +1061,27 @@ class AuditStore:
             conn.execute(
                 "INSERT INTO attempts (attempt_id, started_ms, connection, account, order_id, provenance, batch_id, "
                 "state, outcome, outcome_provenance, final_status, venue_status, http_status, message, detail, "
-                "latency_ms, finished_ms, session, pid, venue_reason) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "latency_ms, finished_ms, session, pid, venue_reason, identity) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (t.attempt_id, at_ms, k.connection, k.account, k.order_id, result.provenance.value, t.batch_id,
                  result.outcome.value, t.provenance.value, final, result.venue_status, http, message, detail,
-                 latency, at_ms, self.session_id, os.getpid(), reason),
+                 latency, at_ms, session, pid, reason, t.identity),
             )
+        conn.execute("DELETE FROM claims WHERE attempt_id = ?", (t.attempt_id,))  # the venue order is free
+        return None
+
+    def _claim(self, conn: sqlite3.Connection, t: CancelTransition, session: str, pid: int,
+               at_ms: int) -> AttemptStart | None:
+        """Claim the venue order for this attempt, unless another live process's attempt holds it."""
+        row = conn.execute(
+            "SELECT c.attempt_id, c.session, c.pid, a.state FROM claims c LEFT JOIN attempts a "
+            "ON a.attempt_id = c.attempt_id WHERE c.identity = ?", (t.identity,)).fetchone()
+        if row is not None and row[0] != t.attempt_id and row[3] == "in_flight" and row[1] != session \
+                and _session_alive(self.sessions_dir, row[1]):
+            return AttemptStart(holder_attempt_id=row[0], holder_session=row[1], holder_pid=row[2])
+        conn.execute("INSERT OR REPLACE INTO claims (identity, attempt_id, session, pid, at_ms) VALUES (?, ?, ?, ?, ?)",
+                     (t.identity, t.attempt_id, session, pid, at_ms))
+        return None
 
     # ------------------------------------------------------------------ reading (own connection)
     @contextlib.contextmanager
@@ -839,6 +1134,7 @@ class AuditStore:
                 action=row[7], phase=row[8], http_status=row[9], latency_ms=row[10], message=row[11],
                 attempt_id=row[12], provenance=row[13], batch_id=row[14], outcome=row[15], final_status=row[16],
                 venue_status=row[17], detail=row[18], venue_reason=row[19], request=row[20], raw_body=row[21],
+                repeat_count=int(row[22] or 1), last_at=_at(row[23]) if row[23] is not None else None,
             )
             for row in rows
         ]
@@ -914,7 +1210,7 @@ class AuditStore:
             return []
         claimed: list[AttemptRecord] = []
         try:
-            conn = _connect(self.path)
+            conn = _connect(self.path, _OPEN_BUSY_S)
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 for orphan in orphans:
@@ -954,13 +1250,13 @@ _SELECT_RESPONSES = (
     "SELECT r.at_ms, 'response' AS kind, r.id, r.connection, r.venue, r.account, r.order_id, "
     "r.action, '' AS phase, r.http_status, r.latency_ms, r.message, '' AS attempt_id, "
     "'' AS provenance, '' AS batch_id, NULL AS outcome, NULL AS final_status, '' AS venue_status, "
-    "'' AS detail, '' AS venue_reason, r.request, r.raw_body FROM responses r"
+    "'' AS detail, '' AS venue_reason, r.request, r.raw_body, r.repeat_count, r.last_at_ms FROM responses r"
 )
 _SELECT_EVENTS = (
     "SELECT e.at_ms, 'cancel' AS kind, e.id, e.connection, e.venue, e.account, e.order_id, "
     "'cancel' AS action, e.phase, e.http_status, e.latency_ms, e.message, e.attempt_id, e.provenance, "
     "e.batch_id, e.outcome, e.final_status, e.venue_status, e.detail, e.venue_reason, "
-    "'' AS request, '' AS raw_body FROM cancel_events e"
+    "'' AS request, '' AS raw_body, 1 AS repeat_count, NULL AS last_at_ms FROM cancel_events e"
 )
 _NEWEST = "SELECT * FROM ({} ORDER BY 1 DESC, 2 DESC, 3 DESC LIMIT ?) ORDER BY 1, 2, 3"
 _SELECT_ATTEMPTS = (
@@ -1007,3 +1303,89 @@ def _common_filters(q: AuditQuery, alias: str, text_columns: Sequence[str]) -> t
 def _resolve(future: concurrent.futures.Future[None]) -> None:
     with contextlib.suppress(concurrent.futures.InvalidStateError):  # the waiter gave up (cancelled)
         future.set_result(None)
+
+
+# ---------------------------------------------------------------------------------------------- journal records
+_IDLE = object()  # the writer woke up to retry, with nothing new queued
+
+
+def _response_record(r: VenueResponse, jid: str) -> dict[str, Any]:
+    return {"t": "response", "jid": jid, "venue": r.venue.value, "connection": r.connection, "action": r.action.value,
+            "http_status": r.http_status, "message": r.message, "latency_ms": r.latency_ms, "request": r.request,
+            "raw_body": r.raw_body, "account": r.account, "order_id": r.order_id, "at_ms": _ms(r.at)}
+
+
+def _response_from(d: dict[str, Any]) -> tuple[VenueResponse, str]:
+    response = VenueResponse(
+        venue=Venue(d["venue"]), connection=str(d["connection"]), action=Action(d["action"]),
+        http_status=d.get("http_status"), message=str(d.get("message", "")),
+        latency_ms=float(d.get("latency_ms") or 0.0), request=str(d.get("request", "")),
+        raw_body=str(d.get("raw_body", "")), account=str(d.get("account", "")),
+        order_id=str(d.get("order_id", "")), at=_at(int(d["at_ms"])))
+    return response, str(d["jid"])
+
+
+def _transition_record(t: CancelTransition, session: str, pid: int) -> dict[str, Any]:
+    r = t.result
+    return {
+        "t": "transition", "jid": t.jid, "attempt_id": t.attempt_id, "connection": t.key.connection,
+        "account": t.key.account, "order_id": t.key.order_id, "phase": t.phase, "provenance": t.provenance.value,
+        "batch_id": t.batch_id, "message": t.message, "at_ms": _ms(t.at), "venue": t.venue,
+        "http_status": t.http_status, "latency_ms": t.latency_ms, "venue_reason": t.venue_reason,
+        "identity": t.identity, "session": session, "pid": pid,
+        "result": None if r is None else {
+            "outcome": r.outcome.value, "message": r.message, "http_status": r.http_status,
+            "latency_ms": r.latency_ms, "final_status": r.final_status.value if r.final_status else None,
+            "provenance": r.provenance.value, "batch_id": r.batch_id, "venue_status": r.venue_status,
+            "detail": r.detail,
+        },
+    }
+
+
+def _transition_from(d: dict[str, Any]) -> tuple[CancelTransition, str, int | None]:
+    key = OrderKey(str(d["connection"]), str(d["account"]), str(d["order_id"]))
+    raw = d.get("result")
+    result = None
+    if isinstance(raw, dict):
+        result = CancelResult(
+            key=key, attempt_id=str(d["attempt_id"]), outcome=CancelOutcome(raw["outcome"]),
+            message=str(raw.get("message", "")), http_status=raw.get("http_status"),
+            latency_ms=float(raw.get("latency_ms") or 0.0),
+            final_status=OrderStatus(raw["final_status"]) if raw.get("final_status") else None,
+            provenance=Provenance(raw["provenance"]), batch_id=str(raw.get("batch_id", "")),
+            venue_status=str(raw.get("venue_status", "")), detail=str(raw.get("detail", "")))
+    transition = CancelTransition(
+        attempt_id=str(d["attempt_id"]), key=key, phase=str(d["phase"]), provenance=Provenance(d["provenance"]),
+        batch_id=str(d.get("batch_id", "")), message=str(d.get("message", "")), at=_at(int(d["at_ms"])),
+        venue=str(d.get("venue", "")), http_status=d.get("http_status"), latency_ms=d.get("latency_ms"),
+        result=result, venue_reason=str(d.get("venue_reason", "")), identity=str(d.get("identity", "")),
+        jid=str(d["jid"]))
+    pid = d.get("pid")
+    return transition, str(d.get("session", "")), int(pid) if isinstance(pid, int) else None
+
+
+_PASSING = ("locked", "busy", "disk is full", "disk i/o", "readonly", "read-only", "unable to open",
+            "no space", "permission denied")
+
+
+def _passing(exc: BaseException) -> bool:
+    """A failure that may pass (a lock, a full disk, access): the store keeps going on its journal."""
+    if isinstance(exc, OSError) and not isinstance(exc, sqlite3.Error):
+        return True
+    return any(word in str(exc).lower() for word in _PASSING)
+
+
+def _words(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and not isinstance(exc, sqlite3.Error):
+        return exc.strerror or type(exc).__name__
+    return str(exc) or type(exc).__name__
+
+
+def _cannot_write(path: Path, exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return f"the audit database {path} is locked by another program"
+    if "full" in text or "no space" in text:
+        return f"the disk holding the audit database {path} is full"
+    return f"the audit database {path} cannot be written ({_words(exc)})"
+
