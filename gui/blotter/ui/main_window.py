@@ -9,6 +9,7 @@ coroutines started here are held by a ``TaskSet``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -103,6 +104,10 @@ class MainWindow(QMainWindow):
         if read_only:
             service.read_only = True
         self.tasks = TaskSet()
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
         # the screen's policy (what a cancel does, batches, refresh after cancels) lives in the Qt-free desk;
         # its events reach this window through one bridge, in order, on the GUI thread
         self.desk = Desk(service, refresh_interval_s=self.settings.refresh_interval_s,
@@ -142,6 +147,8 @@ class MainWindow(QMainWindow):
         bridge.batchProgress.connect(self._on_batch_progress)
         bridge.connectionsChanged.connect(self._on_connections_changed)
         bridge.connect_notices(self._on_notice)
+        if service.audit is not None:  # a locked or full audit database is told at once, here too
+            service.audit.add_problem_listener(self._audit_problem)
         self.orders_model.countsChanged.connect(self._on_counts_changed)
         self.orders_model.flushed.connect(self._update_actions)
         self.orders_view.selectionModel().selectionChanged.connect(self._update_actions)
@@ -433,6 +440,13 @@ class MainWindow(QMainWindow):
     def _on_health_changed(self, event: HealthChanged) -> None:
         if not self._closed:
             self._update_health(event.connection, event.retry_in_s)
+
+    def _audit_problem(self, text: str) -> None:
+        """From any thread (the audit writer's): the desk's notice path runs on the loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: None if self._closed else self.desk.notice(
+                text, level=NoticeLevel.WARNING, action="audit"))
 
     def _on_notice(self, notice: Notice) -> None:
         """The one notice path: the desk's notes are in the status pane already; warnings also show here."""
