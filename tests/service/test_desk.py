@@ -297,3 +297,32 @@ async def test_a_burst_waits_for_its_last_cancel_but_at_most_three_seconds(desk_
     finally:
         monkeypatch.undo()
         await close(desk)
+
+
+async def test_an_account_that_cannot_be_listed_is_said_in_the_status_log(desk_env: Any) -> None:
+    desk, sim, _ = desk_env()
+    try:
+        sim.add_fault({"method": "GET", "path": r"/accounts/6305/orders$", "action": "status", "status": 503,
+                       "body": {"Message": "The service is unavailable."}, "times": 0})
+        await desk.scheduler.refresh_once()
+        await desk.scheduler.refresh_once()
+    finally:
+        await close(desk)
+    shown = [e for e in desk.status_log.items if e.action == "list_orders"]
+    assert len(shown) == 1 and shown[0].count >= 2  # the venue's answer, on that account, repeats folded
+    assert shown[0].account == "6305" and "unavailable" in shown[0].message
+    assert {k.account for k in desk.open_orders()} == {"6303", "6304"}  # the others are listed
+
+
+async def test_an_unreadable_order_is_said_in_the_status_log(desk_env: Any) -> None:
+    desk, sim, _ = desk_env()
+    try:
+        sim.add_fault({"method": "GET", "path": r"/accounts/6305/orders$", "action": "status", "status": 200,
+                       "body": {"Result": [{"Id": 9, "AccountId": 6305, "Symbol": "AAPL", "Side": "Buy",
+                                            "Type": "Limit", "Quantity": "NaN", "Status": "New"}],
+                                "TotalCount": 1}, "times": 0})
+        await desk.scheduler.refresh_once()
+    finally:
+        await close(desk)
+    [note] = [e for e in desk.status_log.items if e.action == "list_orders"]
+    assert "as/6305/9" in note.message and "cannot read" in note.message

@@ -556,6 +556,14 @@ class Desk:
             self.stale_since.pop(name, None)
             for key in event.diff.removed:
                 self.pending.discard(key)
+            venue = self.venue_of(name)
+            for failure in event.account_failures:  # the other accounts were read; this one says why not
+                if getattr(failure.error, "response", None) is None:  # else the venue's answer is shown already
+                    self.status_log.add_note(name, venue, "list_orders", failure.text)
+            for item in event.unreadable:
+                self.status_log.add_note(name, venue, "list_orders",
+                                         f"{item.where}: an order Blotter cannot read — not shown, not cancelled "
+                                         f"by a bulk cancel: {item.reason}")
             self._publish(OrdersChanged(event.diff))
         elif event.phase is RefreshPhase.FAILED and event.error is not None:
             self.stale_since.setdefault(name, datetime.now(UTC))
