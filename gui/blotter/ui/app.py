@@ -63,12 +63,12 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 def run_gui(args: argparse.Namespace, demo: tuple[list[ConnectionSpec], CredentialStore, Any] | None = None) -> int:
     """Open the window (``args``: demo, screenshot, read_only, seed). Returns the exit status.
 
-    With ``args.demo``, ``demo`` is the running ``cli.demo_environment`` (``blotter --demo`` starts it
+    With ``args.demo``, ``demo`` is the running ``boot.demo.demo_environment`` (``blotter --demo`` starts it
     before Qt is imported); without it, it is started here."""
     from .loop import run
 
     if getattr(args, "demo", False) and demo is None:
-        from ..cli import demo_environment
+        from ..boot.demo import demo_environment
 
         with demo_environment(int(getattr(args, "seed", 7))) as started:
             return run_gui(args, started)
@@ -207,7 +207,7 @@ async def _main(
     app: QApplication, args: argparse.Namespace, specs: list[ConnectionSpec] | None, store: CredentialStore | None,
     sims: Any, instance: Any, quitter: Any, shown: list[MainWindow],
 ) -> int:
-    from ..cli import log_response
+    from ..boot.logs import log_response
 
     notes: list[str] = []
     config: ConfigStore | None = None
