@@ -266,3 +266,23 @@ def test_unchanged_listings_are_counted_on_one_row_and_cancels_never(db: Path) -
         assert responses[0].as_dict()["repeat_count"] == 1000
     finally:
         store.close()
+
+
+def test_routine_listings_are_kept_two_weeks_and_cancels_for_the_retention(db: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    old = datetime.now(UTC) - timedelta(days=20)
+    store = AuditStore(db)
+    store.record_response(VenueResponse(Venue.AUTOSHARES, "as", Action.LIST_ORDERS, 200, "2 of 2 orders", 5.0,
+                                        account="6303", at=old))
+    store.record_response(VenueResponse(Venue.AUTOSHARES, "as", Action.CANCEL, 204, "HTTP 204", 5.0,
+                                        account="6303", order_id="1", at=old))
+    store.record_response(VenueResponse(Venue.AUTOSHARES, "as", Action.LIST_ORDERS, 503, "unavailable", 5.0,
+                                        account="6303", at=old))
+    store.close()
+    store = AuditStore(db, retention_days=90)
+    try:
+        kept = [(r.action, r.http_status) for r in store.query(AuditQuery(kind="response"))]
+        assert kept == [("cancel", 204), ("list_orders", 503)]
+    finally:
+        store.close()

@@ -72,6 +72,7 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "audit.sqlite3"
 DEFAULT_RETENTION_DAYS = 90.0
+LISTING_RETENTION_DAYS = 14.0  # successful listing answers are kept this long at most (cancels: retention_days)
 DEFAULT_READ_BODY_LIMIT = 512
 _BULKY_READS = frozenset({Action.LIST_ACCOUNTS, Action.LIST_ORDERS, Action.ACCOUNT_DETAILS})
 PHASES = ("sending", "pending", "reconciling", "done")
@@ -623,6 +624,11 @@ class AuditStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute("DELETE FROM responses WHERE coalesce(last_at_ms, at_ms) < ?", (cutoff,))
+            # routine listing answers (not cancels, not errors) are kept at most LISTING_RETENTION_DAYS
+            listing_cutoff = _ms(datetime.now(UTC) - timedelta(days=min(self.retention_days, LISTING_RETENTION_DAYS)))
+            conn.execute(
+                "DELETE FROM responses WHERE action IN ('list_accounts', 'list_orders', 'account_details') "
+                "AND http_status BETWEEN 200 AND 299 AND coalesce(last_at_ms, at_ms) < ?", (listing_cutoff,))
             conn.execute("DELETE FROM attempts WHERE state = 'done' AND finished_ms < ?", (cutoff,))
             conn.execute(
                 "DELETE FROM cancel_events WHERE at_ms < ? AND attempt_id NOT IN "
