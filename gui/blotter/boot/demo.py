@@ -17,8 +17,8 @@ from ..store.credentials import MemoryCredentialStore
 @contextmanager
 def demo_environment(seed: int = 7) -> Iterator[tuple[list[ConnectionSpec], MemoryCredentialStore, Any]]:
     """Serve the demo simulators; yields their connections with in-memory secrets (no keyring)."""
-    from .sim.demo import demo_connections, demo_scenario
-    from .sim.runner import SimServer, SimSet
+    from ..sim.demo import demo_connections, demo_scenario
+    from ..sim.runner import SimServer, SimSet
 
     scenario = demo_scenario(seed)
     sims = SimSet.from_scenario(scenario)
