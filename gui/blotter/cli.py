@@ -154,6 +154,11 @@ class Context:
         return store
 
 
+def _clean(text: str) -> str:
+    """Venue text for the terminal: control characters (escape sequences, bidi overrides) removed."""
+    return "".join(c for c in text if c.isprintable())
+
+
 def _warn_once(sentence: str) -> None:
     with contextlib.suppress(OSError):
         sys.stderr.write(f"blotter: warning: {sentence}\n")
@@ -340,11 +345,20 @@ def cmd_cancel(ctx: Context) -> int:
         raise UsageError(str(exc)) from None
 
     async def run(service: BlotterService) -> int:
+        if service.read_only:
+            service.check_can_cancel(keys[0].connection)  # the whole app: one line, exit 2
         for key in keys:
-            service.check_can_cancel(key.connection, key.account)
-        _confirm(f"Cancel {len(keys)} order(s)?", ctx.args.yes)
-        results = await service.cancel(keys, Provenance.CLI)
-        return _print_results(results, ctx.args.json, ctx.out)
+            service.spec(key.connection)  # an unknown connection: one line, exit 2
+        # each key refused before anything is sent (a read-only connection or venue account) says why
+        refused = await service.refused(keys)
+        for key, why in refused:
+            sys.stderr.write(f"blotter: {_clean(str(key))}: not sent — {_clean(why)}\n")
+        wanted = [k for k in keys if k not in {key for key, _ in refused}]
+        if not wanted:
+            return EXIT_PROBLEM
+        _confirm(f"Cancel {len(wanted)} order(s)?", ctx.args.yes)
+        results = await service.cancel(wanted, Provenance.CLI)
+        return max(_print_results(results, ctx.args.json, ctx.out), EXIT_PROBLEM if refused else EXIT_OK)
 
     return asyncio.run(_with_service(ctx, run))
 
@@ -358,6 +372,11 @@ def cmd_cancel_all(ctx: Context) -> int:
 
     async def run(service: BlotterService) -> int:
         results, listing = await service.cancel_all(flt, Provenance.CLI)
+        skipped = sorted({(o.key.connection, o.key.account) for o in listing.orders if service.is_key_read_only(o.key)})
+        if skipped:  # read-only accounts are never cancelled; say how many orders were left alone, and where
+            count = sum(1 for o in listing.orders if service.is_key_read_only(o.key))
+            where = ", ".join(f"{conn}/{acct}" for conn, acct in skipped)
+            sys.stderr.write(f"blotter: {count} order(s) skipped as read-only ({_clean(where)})\n")
         if a.json:  # what could not be read is listed after the results, one object each (outcome "not_read")
             _json([*(r.as_dict() for r in results), *_not_read_lines(listing, cancelling=True)], ctx.out)
             code = EXIT_OK if all(r.outcome.is_success for r in results) else EXIT_PROBLEM

@@ -87,3 +87,18 @@ def test_three_spellings_of_one_order_send_one_delete(env: dict[str, str], venue
     results = json.loads(done.stdout)
     assert [(r["key"], r["outcome"]) for r in results] == [("as/6303/73517", "cancelled")]
     assert [d["path"] for d in deletes(venue)] == ["/api/v1.0/accounts/6303/orders/73517"]
+
+
+def test_a_read_only_key_beside_others_is_named_and_the_others_go(env: dict[str, str], venue: str) -> None:
+    done = blotter(env, "cancel", "as/6304/73601", "as/6303/73517", "--yes", "--json")
+    assert done.returncode == 1  # something was refused
+    assert "as/6304/73601: not sent" in done.stderr and "read-only" in done.stderr
+    assert [r["key"] for r in json.loads(done.stdout)] == ["as/6303/73517"]
+    assert [d["path"] for d in deletes(venue)] == ["/api/v1.0/accounts/6303/orders/73517"]
+
+
+def test_cancel_all_says_how_many_it_skipped_as_read_only(env: dict[str, str], venue: str) -> None:
+    done = blotter(env, "cancel-all", "--connection", "as", "--yes", "--json")
+    assert "1 order(s) skipped as read-only (as/6304)" in done.stderr
+    assert [r["key"] for r in json.loads(done.stdout)] == ["as/6303/73517"]
+    assert all("/6304/" not in d["path"] for d in deletes(venue))

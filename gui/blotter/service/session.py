@@ -437,6 +437,19 @@ class BlotterService:
             self.check_can_cancel(key.connection, key.account)
         return await self.coordinator.cancel_many(keys, provenance, batch_id)
 
+    async def refused(self, keys: Sequence[OrderKey]) -> list[tuple[OrderKey, str]]:
+        """The keys a cancel would refuse before sending anything, each with why (read-only: the app, the
+        connection, or an account the venue reports read-only — its accounts are listed first if needed)."""
+        names = {k.connection for k in keys if k.connection in self.specs}
+        await self._learn_accounts_of(names)
+        out: list[tuple[OrderKey, str]] = []
+        for key in keys:
+            try:
+                self.check_can_cancel(key.connection, key.account)
+            except BlotterError as exc:
+                out.append((key, str(exc)))
+        return out
+
     async def _learn_accounts_of(self, names: Iterable[str]) -> None:
         """Read the accounts of connections not listed yet in this run (which are read-only at the venue;
         SnapTrade's spelling of account ids). A connection whose accounts cannot be read is not stopped
