@@ -326,3 +326,28 @@ async def test_an_unreadable_order_is_said_in_the_status_log(desk_env: Any) -> N
         await close(desk)
     [note] = [e for e in desk.status_log.items if e.action == "list_orders"]
     assert "as/6305/9" in note.message and "cannot read" in note.message
+
+
+async def test_a_batch_summary_is_also_in_the_audit_trail(serve: Any, tmp_path: Any) -> None:
+    from blotter.store.audit import AuditQuery, AuditStore
+
+    _sims, urls = serve(SCENARIO)
+    audit = AuditStore(tmp_path / "audit.sqlite3")
+    spec = ConnectionSpec("as", Venue.AUTOSHARES, urls["autoshares"], {"username": "desk"}, timeout_s=3.0)
+    service = BlotterService([spec], MemoryCredentialStore({("as", "app_key"): APP_KEY, ("as", "password"): PASSWORD}),
+                             reconcile_timeout_s=1.0, audit=audit)
+    service.coordinator._poll_initial_s = 0.05
+    desk = Desk(service, call_later=FakeTimer())
+    try:
+        await desk.scheduler.refresh_once()
+        batch_id = desk.submit(desk.plan_cancel([key(1), key(3), key(10, 6304)], Provenance.SELECTION))
+        await settle(desk)
+    finally:
+        await close(desk)
+    audit.flush()
+    try:
+        [summary] = [r for r in audit.query(AuditQuery(text=batch_id)) if r.action == "batch_summary"]
+        assert summary.batch_id == batch_id
+        assert "1 cancelled, 1 too late, 1 skipped (read-only)" in summary.message
+    finally:
+        audit.close()

@@ -628,6 +628,9 @@ class Desk:
             self.finished_batches.append(batch)
             problems = any(o not in ("cancelled", "pending") for o in batch.outcomes)
             text = batch.text()
+            if self.service.audit is not None:  # and in the audit trail, for support
+                self.service.audit.record_batch_summary(batch.batch_id, str(batch.provenance), text,
+                                                        problems=problems)
             self._to_log(lambda: self.status_log.add_note(
                 "", "", str(batch.provenance), text, error=problems, detail=f"batch {batch.batch_id}",
                 batch_id=batch.batch_id))

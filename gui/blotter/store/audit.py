@@ -193,6 +193,7 @@ def _v3(conn: sqlite3.Connection) -> None:
         "ALTER TABLE responses ADD COLUMN jid TEXT",
         "ALTER TABLE responses ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE responses ADD COLUMN last_at_ms INTEGER",
+        "ALTER TABLE responses ADD COLUMN batch_id TEXT NOT NULL DEFAULT ''",
         "CREATE UNIQUE INDEX cancel_events_jid ON cancel_events (jid) WHERE jid IS NOT NULL",
         "CREATE UNIQUE INDEX responses_jid ON responses (jid) WHERE jid IS NOT NULL",
         """CREATE TABLE claims (
@@ -688,6 +689,20 @@ class AuditStore:
     def record_cancel(self, transition: CancelTransition) -> None:
         self._enqueue(_Write(lambda conn: self._insert_transition(conn, transition), transition.phase,
                              _transition_record(transition, self.session_id, os.getpid())))
+
+    def record_batch_summary(self, batch_id: str, provenance: str, text: str, *, problems: bool = False) -> None:
+        """A batch's lasting result (kill switch, cancel-all, a multi-order cancel): counts per outcome and per
+        reason skipped, in one record (``blotter log --text BATCH_ID`` finds it beside its attempts)."""
+        at_ms = _ms(datetime.now(UTC))
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO responses (at_ms, connection, venue, action, http_status, message, latency_ms, "
+                "batch_id) VALUES (?, '', 'blotter', 'batch_summary', ?, ?, 0, ?)",
+                (at_ms, 400 if problems else 200, self._redact(f"{text} (batch {batch_id}, {provenance})"),
+                 batch_id))
+
+        self._enqueue(_Write(write, "batch summary"))
 
     def start_attempt(self, transition: CancelTransition) -> concurrent.futures.Future[AttemptStart]:
         """Record a cancel's start (``sending``) and claim its venue order, in one transaction.
@@ -1255,7 +1270,7 @@ class AuditStore:
 _SELECT_RESPONSES = (
     "SELECT r.at_ms, 'response' AS kind, r.id, r.connection, r.venue, r.account, r.order_id, "
     "r.action, '' AS phase, r.http_status, r.latency_ms, r.message, '' AS attempt_id, "
-    "'' AS provenance, '' AS batch_id, NULL AS outcome, NULL AS final_status, '' AS venue_status, "
+    "'' AS provenance, r.batch_id, NULL AS outcome, NULL AS final_status, '' AS venue_status, "
     "'' AS detail, '' AS venue_reason, r.request, r.raw_body, r.repeat_count, r.last_at_ms FROM responses r"
 )
 _SELECT_EVENTS = (
