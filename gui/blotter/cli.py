@@ -45,6 +45,7 @@ from .core import (
 )
 from .core.urls import validate_base_url
 from .service import BlotterService, Listing, OrderFilter
+from .service.duplicates import duplicate_warning
 from .store.audit import (
     IN_FLIGHT,
     AuditError,
@@ -210,14 +211,34 @@ def cmd_connections_add(ctx: Context) -> int:
     if spec.name in config:
         raise UsageError(f"connection {spec.name!r} already exists; remove it first")
     secrets = _read_secrets(venue, a.secrets_stdin)
+    warning = duplicate_warning(_with_wallet(spec, secrets), list(config))
+    if warning and not a.force:  # every order would be listed twice: the trader decides knowingly
+        raise UsageError(f"{warning} Add --force to keep both.")
     store = ctx.credentials()
     # the same code path as the window's connection dialog: validation, keyring, then the config
     spec = save_connection(config, store, spec, secrets)
+    if warning:
+        sys.stderr.write(f"blotter: warning: {warning}\n")
     ctx.out.write(
         f"added {venue.value} connection {spec.name!r} ({spec.base_url}); "
         f"{len(secrets)} secret(s) stored in the {store.description}\n"
     )
     return EXIT_OK
+
+
+def _with_wallet(spec: ConnectionSpec, secrets: dict[str, str]) -> ConnectionSpec:
+    """A tanX spec with the wallet address its private key derives (to compare logins before saving)."""
+    key = secrets.get("private_key", "")
+    if spec.venue is not Venue.TANX or spec.option("eth_address") or not key:
+        return spec
+    from dataclasses import replace as _replace
+
+    from .core.eth import address_of_key
+
+    try:
+        return _replace(spec, options={**spec.options, "eth_address": address_of_key(key.strip())})
+    except ValueError:
+        return spec  # an invalid key is refused by the save, in its own words
 
 
 def _read_secrets(venue: Venue, from_stdin: bool) -> dict[str, str]:
@@ -546,6 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="never cancel on this connection")
     add.add_argument("--ca-bundle", help="extra CA bundle file for this venue's TLS")
     add.add_argument("--secrets-stdin", action="store_true", help="read the secrets as one JSON object from stdin")
+    add.add_argument("--force", action="store_true",
+                     help="keep a second connection to a venue login another connection already uses")
     add.set_defaults(func=cmd_connections_add)
     lst = csub.add_parser("list", help="list connections")
     lst.add_argument("--json", action="store_true")

@@ -102,3 +102,16 @@ def test_cancel_all_says_how_many_it_skipped_as_read_only(env: dict[str, str], v
     assert "1 order(s) skipped as read-only (as/6304)" in done.stderr
     assert [r["key"] for r in json.loads(done.stdout)] == ["as/6303/73517"]
     assert all("/6304/" not in d["path"] for d in deletes(venue))
+
+
+def test_a_second_connection_to_the_same_login_needs_force(env: dict[str, str], venue: str) -> None:
+    secrets = json.dumps({"app_key": APP_KEY, "password": PASSWORD})
+    twin = blotter(env, "connections", "add", "autoshares", "as-twin", "--base-url", venue, "--username", "KEYS",
+                   "--secrets-stdin", stdin=secrets)
+    assert twin.returncode == 2 and "'as' already connects to the same AutoShares login" in twin.stderr
+    assert "--force" in twin.stderr and "Traceback" not in twin.stderr
+    assert "as-twin" not in blotter(env, "connections", "list").stdout
+    forced = blotter(env, "connections", "add", "autoshares", "as-twin", "--base-url", venue, "--username",
+                     "keys", "--force", "--secrets-stdin", stdin=secrets)
+    assert forced.returncode == 0, forced.stderr
+    assert "warning" in forced.stderr and "as-twin" in blotter(env, "connections", "list").stdout
