@@ -1,35 +1,4 @@
-"""The audit trail: every venue response and every cancel transition, in SQLite (WAL) in the data dir.
-
-Three tables (schema version in ``PRAGMA user_version``, upgraded by ``MIGRATIONS`` in order):
-
-- ``responses``: every ``VenueResponse`` (already redacted by the adapter, redacted here once more);
-- ``cancel_events``: every step of every cancel attempt (sending, pending, reconciling, done);
-- ``attempts``: one row per attempt, ``in_flight`` until its one final outcome is recorded.
-
-"Exactly one final outcome per attempt" is held by the database itself: a partial UNIQUE index allows
-one ``done`` event per attempt, and triggers refuse to mark an attempt done without that event or to
-change it afterwards. ``outcome_violations()`` is the query that checks the "at least one" half.
-
-Writes never block the caller: they are queued to one writer thread that commits them in batches. A record
-that cannot be committed (the database locked by another program, a full disk, a read-only directory) is
-never dropped: it goes to the fallback journal beside the database (``store.journal``; in memory if even
-that cannot be written), the problem is told at once to ``add_problem_listener`` listeners, and the journal
-is merged into the database as soon as it can be written again and at every start. Each record carries its
-own id (``jid``), so merging is idempotent. ``start_attempt`` records a cancel's start and claims its venue
-order (``claims``) in one transaction: another live process that has the same venue order's cancel on the
-wire is reported instead, so two processes never send two cancels for one order. Routine listing answers
-that repeat unchanged are kept as one row with a count (``repeat_count``, ``last_at``).
-``durable()`` (async) and ``flush()`` wait until everything queued so far is committed; the service
-awaits ``durable()`` between recording an attempt's start and putting its request on the wire, so a
-crash mid-cancel leaves an ``in_flight`` attempt on disk. Each store that records attempts holds a lock
-file for its session while it lives; ``orphaned_attempts()`` returns the in-flight attempts of sessions
-whose lock is free (the process died or closed mid-cancel), and ``claim_orphaned_attempts()`` moves them
-to this session so that one process alone settles each (``service.recovery``).
-
-Reads (``query``, ``attempts``, ``orphaned_attempts``) open their own connection, so they never wait
-for the writer. Construct the store off the GUI loop (``asyncio.to_thread``): opening migrates and
-applies the retention period.
-"""
+"""The audit store: queued writes, the fallback journal, claims, own-connection reads (see the package)."""
 
 from __future__ import annotations
 
@@ -37,25 +6,21 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import csv
-import json
 import logging
 import os
 import queue
-import re
 import sqlite3
 import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from ..core import (
+from ...core import (
     Action,
-    BlotterError,
     CancelOutcome,
     CancelResult,
     OrderKey,
@@ -65,452 +30,34 @@ from ..core import (
     Venue,
     VenueResponse,
 )
-from . import paths
-from .journal import JOURNAL_SUFFIX, Journal
-
-log = logging.getLogger(__name__)
-
-DB_NAME = "audit.sqlite3"
-DEFAULT_RETENTION_DAYS = 90.0
-LISTING_RETENTION_DAYS = 14.0  # successful listing answers are kept this long at most (cancels: retention_days)
-DEFAULT_READ_BODY_LIMIT = 512
-_BULKY_READS = frozenset({Action.LIST_ACCOUNTS, Action.LIST_ORDERS, Action.ACCOUNT_DETAILS})
-PHASES = ("sending", "pending", "reconciling", "done")
-IN_FLIGHT = "in_flight"
-_BATCH_MAX = 500
-_BUSY_TIMEOUT_S = 10.0
-_CHECKPOINT_EVERY = 200  # commits; the writer checkpoints once idle after this many (or after 10x, busy)
-DURABLE_BLOCK_S = 0.01  # durable() blocks at most this long before it awaits (see there)
-_OPEN_BUSY_S = 1.0  # opening (migrate, retention, merge) and claiming orphans: locked longer → journal, go on
-_WRITER_BUSY_S = 2.0  # the writer's wait for another process's write lock before it journals the batch
-_DEGRADED_BUSY_S = 0.2  # while the database cannot be written: how long each retry waits for its lock
-_RETRY_EVERY_S = 2.0  # while records wait in the journal or memory: how often the writer tries again
-
-
-class AuditError(BlotterError):
-    """The audit database cannot be opened or is from a newer Blotter."""
-
-
-def default_path() -> Path:
-    return paths.data_dir() / DB_NAME
-
-
-# ---------------------------------------------------------------------------------------------- schema
-def _v1(conn: sqlite3.Connection) -> None:
-    for statement in (
-        """CREATE TABLE responses (
-            id INTEGER PRIMARY KEY,
-            at_ms INTEGER NOT NULL,
-            connection TEXT NOT NULL,
-            venue TEXT NOT NULL,
-            action TEXT NOT NULL,
-            account TEXT NOT NULL DEFAULT '',
-            order_id TEXT NOT NULL DEFAULT '',
-            http_status INTEGER,
-            message TEXT NOT NULL DEFAULT '',
-            latency_ms REAL NOT NULL DEFAULT 0,
-            request TEXT NOT NULL DEFAULT '',
-            raw_body TEXT NOT NULL DEFAULT ''
-        )""",
-        "CREATE INDEX responses_at ON responses (at_ms)",
-        "CREATE INDEX responses_order ON responses (connection, account, order_id)",
-        """CREATE TABLE attempts (
-            attempt_id TEXT PRIMARY KEY,
-            started_ms INTEGER NOT NULL,
-            connection TEXT NOT NULL,
-            account TEXT NOT NULL,
-            order_id TEXT NOT NULL,
-            provenance TEXT NOT NULL,
-            batch_id TEXT NOT NULL DEFAULT '',
-            state TEXT NOT NULL CHECK (state IN ('in_flight', 'done')),
-            outcome TEXT CHECK (outcome IN ('cancelled', 'pending', 'rejected', 'failed', 'unknown')),
-            outcome_provenance TEXT,
-            final_status TEXT,
-            venue_status TEXT NOT NULL DEFAULT '',
-            http_status INTEGER,
-            message TEXT NOT NULL DEFAULT '',
-            detail TEXT NOT NULL DEFAULT '',
-            latency_ms REAL,
-            finished_ms INTEGER,
-            CHECK ((state = 'done') = (outcome IS NOT NULL)),
-            CHECK ((state = 'done') = (finished_ms IS NOT NULL))
-        )""",
-        "CREATE INDEX attempts_state ON attempts (state)",
-        "CREATE INDEX attempts_order ON attempts (connection, account, order_id)",
-        """CREATE TABLE cancel_events (
-            id INTEGER PRIMARY KEY,
-            at_ms INTEGER NOT NULL,
-            attempt_id TEXT NOT NULL,
-            connection TEXT NOT NULL,
-            account TEXT NOT NULL,
-            order_id TEXT NOT NULL,
-            venue TEXT NOT NULL DEFAULT '',
-            phase TEXT NOT NULL CHECK (phase IN ('sending', 'pending', 'reconciling', 'done')),
-            provenance TEXT NOT NULL,
-            batch_id TEXT NOT NULL DEFAULT '',
-            message TEXT NOT NULL DEFAULT '',
-            http_status INTEGER,
-            latency_ms REAL,
-            outcome TEXT,
-            final_status TEXT,
-            venue_status TEXT NOT NULL DEFAULT '',
-            detail TEXT NOT NULL DEFAULT '',
-            CHECK ((phase = 'done') = (outcome IS NOT NULL))
-        )""",
-        "CREATE INDEX cancel_events_at ON cancel_events (at_ms)",
-        "CREATE INDEX cancel_events_attempt ON cancel_events (attempt_id)",
-    ):
-        conn.execute(statement)
-
-
-def _v2(conn: sqlite3.Connection) -> None:
-    """Crash recovery (owning session per attempt), the venue's cancel reason, one-outcome enforcement."""
-    done_event = "SELECT 1 FROM cancel_events WHERE attempt_id = NEW.attempt_id AND phase = 'done'"
-    for statement in (
-        "ALTER TABLE attempts ADD COLUMN session TEXT NOT NULL DEFAULT ''",
-        "ALTER TABLE attempts ADD COLUMN pid INTEGER",
-        "ALTER TABLE attempts ADD COLUMN venue_reason TEXT NOT NULL DEFAULT ''",
-        "ALTER TABLE cancel_events ADD COLUMN venue_reason TEXT NOT NULL DEFAULT ''",
-        "CREATE UNIQUE INDEX cancel_events_one_final_outcome ON cancel_events (attempt_id) WHERE phase = 'done'",
-        f"""CREATE TRIGGER attempts_done_needs_its_event BEFORE INSERT ON attempts
-            WHEN NEW.state = 'done' AND NOT EXISTS ({done_event})
-            BEGIN SELECT RAISE(ABORT, 'an attempt is done only with its final outcome event'); END""",
-        f"""CREATE TRIGGER attempts_finish_needs_its_event BEFORE UPDATE OF state ON attempts
-            WHEN NEW.state = 'done' AND NOT EXISTS ({done_event})
-            BEGIN SELECT RAISE(ABORT, 'an attempt is done only with its final outcome event'); END""",
-        """CREATE TRIGGER attempts_outcome_is_final BEFORE UPDATE ON attempts
-            WHEN OLD.state = 'done'
-            BEGIN SELECT RAISE(ABORT, 'the attempt already has its final outcome'); END""",
-    ):
-        conn.execute(statement)
-
-
-def _v3(conn: sqlite3.Connection) -> None:
-    """Record ids (idempotent journal merges), claims on venue orders across processes, folded repeats."""
-    for statement in (
-        "ALTER TABLE attempts ADD COLUMN identity TEXT NOT NULL DEFAULT ''",
-        "ALTER TABLE cancel_events ADD COLUMN jid TEXT",
-        "ALTER TABLE responses ADD COLUMN jid TEXT",
-        "ALTER TABLE responses ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 1",
-        "ALTER TABLE responses ADD COLUMN last_at_ms INTEGER",
-        "ALTER TABLE responses ADD COLUMN batch_id TEXT NOT NULL DEFAULT ''",
-        "CREATE UNIQUE INDEX cancel_events_jid ON cancel_events (jid) WHERE jid IS NOT NULL",
-        "CREATE UNIQUE INDEX responses_jid ON responses (jid) WHERE jid IS NOT NULL",
-        """CREATE TABLE claims (
-            identity TEXT PRIMARY KEY,
-            attempt_id TEXT NOT NULL,
-            session TEXT NOT NULL,
-            pid INTEGER,
-            at_ms INTEGER NOT NULL
-        )""",
-    ):
-        conn.execute(statement)
-
-
-# Ordered: MIGRATIONS[i] upgrades a database from version i to i + 1. Never edit a shipped step; append.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring the database to ``target`` (one transaction per step); returns the version it ends at."""
-    while True:
-        conn.execute("BEGIN IMMEDIATE")  # re-read the version under the write lock: another process may migrate
-        try:
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise AuditError(f"the audit database is from a newer Blotter (schema {version}, "
-                                 f"this version knows {SCHEMA_VERSION})")
-            if version >= target:
-                conn.execute("COMMIT")
-                return version
-            MIGRATIONS[version](conn)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-
-def _connect(path: Path, busy_s: float = _BUSY_TIMEOUT_S) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=busy_s, isolation_level=None, check_same_thread=True)
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
-
-
-# ---------------------------------------------------------------------------------------------- values
-def _ms(at: datetime) -> int:
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return int(at.timestamp() * 1000)
-
-
-def _at(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def iso_ms(at: datetime) -> str:
-    """``2026-11-20T14:30:00.123Z``: UTC, milliseconds."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-
-
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def parse_duration(text: str) -> timedelta:
-    """``90s``, ``15m``, ``2h``, ``7d``, ``1w`` → ``timedelta``; ``ValueError`` with a readable message."""
-    match = _DURATION_RE.match(text or "")
-    if not match:
-        raise ValueError(f"not a duration: {text!r} (expected a number and a unit: 90s, 15m, 2h, 7d, 1w)")
-    seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
-    if seconds <= 0:
-        raise ValueError(f"duration must be positive: {text!r}")
-    return timedelta(seconds=seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class CancelTransition:
-    """One step of a cancel attempt as the audit stores it (the service maps its ``CancelEvent`` here).
-
-    ``phase`` is ``sending``, ``pending``, ``reconciling`` or ``done``; ``done`` carries the one
-    ``result``. ``provenance`` is who asked for this step: the attempt's own provenance, or
-    ``reconciliation`` when a later start settled an attempt a crashed process left in flight.
-    ``venue_reason`` is the venue's own account of the cancel (e.g. tanX ``cancel_reason``).
-    """
-
-    attempt_id: str
-    key: OrderKey
-    phase: str
-    provenance: Provenance
-    batch_id: str = ""
-    message: str = ""
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    venue: str = ""
-    http_status: int | None = None
-    latency_ms: float | None = None
-    result: CancelResult | None = None
-    venue_reason: str = ""
-    identity: str = ""  # the venue order (``venue|host|account|order id``), claimed by a sending step
-    jid: str = field(default_factory=lambda: uuid.uuid4().hex)  # this record's id (idempotent merges)
-
-    def __post_init__(self) -> None:
-        if self.phase not in PHASES:
-            raise ValueError(f"unknown cancel phase {self.phase!r}")
-        if (self.phase == "done") != (self.result is not None):
-            raise ValueError("a cancel transition carries a result exactly when it is done")
-
-
-RECORD_FIELDS = (
-    "at", "kind", "connection", "venue", "account", "order_id", "key", "action", "phase", "http_status",
-    "latency_ms", "message", "attempt_id", "provenance", "batch_id", "outcome", "final_status",
-    "venue_status", "detail", "venue_reason", "request", "raw_body", "repeat_count", "last_at",
+from .. import paths
+from ..journal import JOURNAL_SUFFIX, Journal
+from .lock import _session_alive, _SessionLock
+from .records import (
+    _BATCH_MAX,
+    _BULKY_READS,
+    _CHECKPOINT_EVERY,
+    _DEGRADED_BUSY_S,
+    _OPEN_BUSY_S,
+    _RETRY_EVERY_S,
+    _WRITER_BUSY_S,
+    DEFAULT_READ_BODY_LIMIT,
+    DEFAULT_RETENTION_DAYS,
+    DURABLE_BLOCK_S,
+    IN_FLIGHT,
+    LISTING_RETENTION_DAYS,
+    AttemptRecord,
+    AuditError,
+    AuditQuery,
+    AuditRecord,
+    CancelTransition,
+    _at,
+    _ms,
+    default_path,
 )
+from .schema import _connect, migrate
 
-
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    """One line of the audit trail: a venue response (``kind="response"``) or a cancel step (``"cancel"``)."""
-
-    at: datetime
-    kind: str
-    connection: str
-    venue: str
-    account: str
-    order_id: str
-    action: str
-    phase: str
-    http_status: int | None
-    latency_ms: float | None
-    message: str
-    attempt_id: str
-    provenance: str
-    batch_id: str
-    outcome: str | None
-    final_status: str | None
-    venue_status: str
-    detail: str
-    venue_reason: str
-    request: str
-    raw_body: str
-    repeat_count: int = 1  # a routine listing answer that repeated unchanged: how many times
-    last_at: datetime | None = None  # ... and the last time
-
-    @property
-    def key(self) -> str:
-        return f"{self.connection}/{self.account}/{self.order_id}" if self.account and self.order_id else ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly, keys in ``RECORD_FIELDS`` order (what ``log --json`` and the exports write)."""
-        values: dict[str, Any] = {name: getattr(self, name) for name in RECORD_FIELDS}
-        values["at"] = iso_ms(self.at)
-        values["last_at"] = iso_ms(self.last_at) if self.last_at is not None else None
-        if self.latency_ms is not None:
-            values["latency_ms"] = round(self.latency_ms, 1)
-        return values
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
-    """One cancel attempt: who asked, and (once known) its one final outcome and who settled it."""
-
-    attempt_id: str
-    key: OrderKey
-    provenance: str
-    batch_id: str
-    started_at: datetime
-    state: str  # in_flight | done
-    session: str
-    pid: int | None
-    outcome: str | None
-    outcome_provenance: str | None
-    final_status: str | None
-    venue_status: str
-    http_status: int | None
-    message: str
-    detail: str
-    venue_reason: str
-    finished_at: datetime | None
-    accepted: bool = False  # the venue accepted the cancel request (a pending step or a 2xx answer)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "attempt_id": self.attempt_id, "key": str(self.key), "provenance": self.provenance,
-            "batch_id": self.batch_id, "started_at": iso_ms(self.started_at), "state": self.state,
-            "outcome": self.outcome, "outcome_provenance": self.outcome_provenance,
-            "final_status": self.final_status, "venue_status": self.venue_status,
-            "http_status": self.http_status, "message": self.message, "detail": self.detail,
-            "venue_reason": self.venue_reason,
-            "finished_at": iso_ms(self.finished_at) if self.finished_at else None,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class AuditQuery:
-    """A filter over the trail. Every field narrows; the default is everything, oldest first.
-
-    ``outcome`` keeps the cancel steps of attempts that ended that way (or ``in_flight`` ones);
-    ``text`` is a case-insensitive substring of any text column; ``limit`` keeps the newest N records
-    (still returned oldest first). ``account`` and ``order_id`` match exactly, in any connection.
-    """
-
-    since: datetime | None = None
-    until: datetime | None = None
-    connection: str = ""
-    order: OrderKey | None = None
-    account: str = ""
-    order_id: str = ""
-    outcome: str = ""
-    text: str = ""
-    kind: str = ""  # "" | response | cancel
-    attempt_id: str = ""
-    limit: int = 0
-
-    def __post_init__(self) -> None:
-        if self.outcome and self.outcome != IN_FLIGHT and self.outcome not in {o.value for o in CancelOutcome}:
-            known = ", ".join([*(o.value for o in CancelOutcome), IN_FLIGHT])
-            raise ValueError(f"unknown outcome {self.outcome!r} (expected one of {known})")
-        if self.kind not in ("", "response", "cancel"):
-            raise ValueError(f"unknown record kind {self.kind!r} (expected response or cancel)")
-
-
-# ---------------------------------------------------------------------------------------------- exports
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula gets a leading ``'`` (CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def write_csv(records: Iterable[AuditRecord], out: IO[str]) -> int:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(RECORD_FIELDS)
-    count = 0
-    for record in records:
-        row = record.as_dict()
-        writer.writerow(["" if row[name] is None else csv_safe(row[name]) for name in RECORD_FIELDS])
-        count += 1
-    return count
-
-
-def write_jsonl(records: Iterable[AuditRecord], out: IO[str]) -> int:
-    count = 0
-    for record in records:
-        out.write(json.dumps(record.as_dict(), ensure_ascii=False) + "\n")
-        count += 1
-    return count
-
-
-# ---------------------------------------------------------------------------------------------- sessions
-class _SessionLock:
-    """An exclusive lock on ``<session>.lock`` held while a store lives; the OS frees it if the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: IO[bytes] | None = None
-
-    def acquire(self) -> bool:
-        fh = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
-        try:
-            _lock_nb(fh)
-        except OSError:
-            fh.close()
-            return False
-        self._fh = fh
-        return True
-
-    def release(self, *, remove: bool = True) -> None:
-        if self._fh is None:
-            return
-        if remove:
-            with contextlib.suppress(OSError):  # Windows: an open file cannot be removed
-                self.path.unlink(missing_ok=True)
-        _unlock(self._fh)
-        self._fh.close()
-        self._fh = None
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _lock_nb(fh: IO[bytes]) -> None:
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-
-    def _unlock(fh: IO[bytes]) -> None:
-        fh.seek(0)
-        with contextlib.suppress(OSError):
-            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _lock_nb(fh: IO[bytes]) -> None:
-        # flock, not lockf: flock locks belong to the open file, so two stores in one process exclude too
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock(fh: IO[bytes]) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def _session_alive(directory: Path, session: str) -> bool:
-    if not session or not re.fullmatch(r"[0-9a-f]{8,64}", session):
-        return False
-    lock = _SessionLock(directory / f"{session}.lock")
-    if not lock.path.exists():
-        return False
-    try:
-        acquired = lock.acquire()
-    except OSError as exc:  # cannot tell: leave its attempts alone rather than settle a live cancel
-        log.warning("audit: cannot check session %s (%s)", session, exc)
-        return True
-    if acquired:
-        lock.release()  # the owner is gone: its lock file goes too
-        return False
-    return True
+log = logging.getLogger("blotter.store.audit")
 
 
 # ---------------------------------------------------------------------------------------------- the store
@@ -1409,4 +956,3 @@ def _cannot_write(path: Path, exc: BaseException) -> str:
     if "full" in text or "no space" in text:
         return f"the disk holding the audit database {path} is full"
     return f"the audit database {path} cannot be written ({_words(exc)})"
-
