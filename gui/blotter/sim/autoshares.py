@@ -15,11 +15,30 @@ Scenario section (JSON)::
      "orders": [{"id", "account_id", "symbol", "security_id"?, "side", "type", "quantity", "executed"?,
                  "price"?, "stop_price"?, "status"?, "time_in_force"?, "create_date"?, "description"?,
                  "cancel"?: CancelSpec}],
-     "latency_ms", "rate_limit", "faults": common keys (sim/common.py)}
+     "latency_ms", "rate_limit", "faults": common keys (sim/common.py),
+     "filters"?: "lenient" | "documented", "status_codes"?: {"Held": 20, …}, "consolidated"?: false}
+
+Switches for documented behaviour (issue 15, VENUE-REALITY §1):
+
+- ``filters``: ``lenient`` (default) accepts every field and operator of the parser below (``Id in (…)``,
+  ``Status != n`` …). ``documented`` accepts only what ETNA's get-filtered-orders page documents —
+  ``CreateDate`` with ``> >= < <=`` or ``between``, ``SecurityId =``, ``Status in (…)``, joined by ``and`` —
+  and answers anything else 400 "filter query is invalid or contains unsupported operations" (AS-oas L2188),
+  as a server that does not know ``Id`` as a filter field would.
+- ``status_codes``: numeric codes of status names, over the defaults below. ETNA's table stops at 15, its own
+  filter example uses code 20 and ``Held``'s code is undocumented: a scenario can give ``Held`` (or any
+  status) another code to model an order in a status the client never listed.
+- ``consolidated``: serve ``POST /v{ver}/orders/consolidated`` (AS-oas L2337-2394, not in ETNA's docs): body
+  ``{AccountIds, PageNumber, PageSize, SortField, Desc}``, ``?filter=``, a ``PagingResult`` of the orders of
+  every listed account (each carries its ``AccountId``). Off by default: the route then answers 404 as a
+  server without it does.
 
 Choices where the venue's documentation is silent (❓ in venues.md), each an assumption:
 
-- ``Held`` has status code 16 (the documented table stops at 15).
+- ``Held`` has status code 16 by default (the documented table stops at 15; ``status_codes`` changes it).
+- The consolidated body's validation (422 with ``ModelState`` for a missing or empty ``AccountIds`` or paging
+  out of range), its 401 for an account of another user and its sort by ``Id`` are assumptions: the
+  OpenAPI file lists the fields only.
 - DELETE of an unknown order answers ``unknown_order_status``: 404 ``{"Message": "Order N was not
   found."}`` by default, or 422 with a ``ModelState`` body for ``orderId``. GET of an unknown order is
   always that 404.
@@ -109,7 +128,15 @@ MAX_PAGE_SIZE = 100
 
 _SECTION_KEYS = {
     "app_keys", "bad_app_key_status", "token_ttl_s", "unknown_order_status", "sync_extra_latency_ms",
-    "users", "accounts", "orders", "latency_ms", "rate_limit", "faults",
+    "users", "accounts", "orders", "latency_ms", "rate_limit", "faults", "filters", "status_codes",
+    "consolidated",
+}
+FILTER_MODES = ("lenient", "documented")
+# What ETNA's get-filtered-orders page documents: field -> operators (``in``/``between`` as words).
+_DOCUMENTED_FILTERS: dict[str, frozenset[str]] = {
+    "CreateDate": frozenset({">", ">=", "<", "<=", "between"}),
+    "SecurityId": frozenset({"="}),
+    "Status": frozenset({"in"}),
 }
 
 
@@ -247,9 +274,9 @@ _DATE_FIELDS = {"createdate": "CreateDate"}
 Predicate = Callable[[SimOrder], bool]
 
 
-def _field_value(order: SimOrder, name: str) -> Any:
+def _field_value(order: SimOrder, name: str, codes: Mapping[str, int] = STATUS_CODES) -> Any:
     return {
-        "Status": STATUS_CODES.get(order.status, -1),
+        "Status": codes.get(order.status, -1),
         "SecurityId": order.security_id,
         "Id": order.id,
         "AccountId": order.account_id,
@@ -275,23 +302,25 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     return bool(left <= right)
 
 
-def _in_predicate(name: str, values: frozenset[Any]) -> Predicate:
-    return lambda order: _field_value(order, name) in values
+def _in_predicate(name: str, values: frozenset[Any], codes: Mapping[str, int] = STATUS_CODES) -> Predicate:
+    return lambda order: _field_value(order, name, codes) in values
 
 
-def _between_predicate(name: str, low: Any, high: Any) -> Predicate:
-    return lambda order: bool(low <= _field_value(order, name) <= high)
+def _between_predicate(name: str, low: Any, high: Any, codes: Mapping[str, int] = STATUS_CODES) -> Predicate:
+    return lambda order: bool(low <= _field_value(order, name, codes) <= high)
 
 
-def _op_predicate(name: str, op: str, value: Any) -> Predicate:
-    return lambda order: _compare(op, _field_value(order, name), value)
+def _op_predicate(name: str, op: str, value: Any, codes: Mapping[str, int] = STATUS_CODES) -> Predicate:
+    return lambda order: _compare(op, _field_value(order, name, codes), value)
 
 
 class _FilterParser:
     """``clause (and clause)*`` where clause is ``Field op value``, ``Field in (v, …)`` or
     ``Field between #d# and #d#``; numbers, 'strings' (quotes doubled inside) and #dates#."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, codes: Mapping[str, int] = STATUS_CODES, documented: bool = False) -> None:
+        self.codes = codes
+        self.documented = documented
         self.tokens: list[tuple[str, str]] = []
         pos = 0
         text = text.strip()
@@ -344,27 +373,36 @@ class _FilterParser:
             fname, vkind = _DATE_FIELDS[key], "date"
         else:
             raise FilterError(f"unknown field {name!r}")
+        if self.documented and fname not in _DOCUMENTED_FILTERS:
+            raise FilterError(f"unsupported field {name!r}")
         if self._peek_word("in"):
+            self._documented_op(fname, "in")
             self.pos += 1
             values = self._list(vkind)
-            return _in_predicate(fname, frozenset(values))
+            return _in_predicate(fname, frozenset(values), self.codes)
         if self._peek_word("between"):
             if vkind == "string":
                 raise FilterError(f"'between' is not supported for {fname}")
+            self._documented_op(fname, "between")
             self.pos += 1
             low = self._value(vkind)
             if not self._peek_word("and"):
                 raise FilterError("expected 'and' in 'between … and …'")
             self.pos += 1
             high = self._value(vkind)
-            return _between_predicate(fname, low, high)
+            return _between_predicate(fname, low, high, self.codes)
         kind, op = self._next("an operator")
         if kind != "op":
             raise FilterError(f"expected an operator after {name}, got {op!r}")
         if vkind == "string" and op not in ("=", "!=", "<>"):
             raise FilterError(f"operator {op} is not supported for {fname}")
+        self._documented_op(fname, op)
         value = self._value(vkind)
-        return _op_predicate(fname, op, value)
+        return _op_predicate(fname, op, value, self.codes)
+
+    def _documented_op(self, fname: str, op: str) -> None:
+        if self.documented and op not in _DOCUMENTED_FILTERS.get(fname, frozenset()):
+            raise FilterError(f"unsupported operation {op!r} on {fname}")
 
     def _list(self, vkind: str) -> list[Any]:
         _kind, text = self._next("'('")
@@ -397,9 +435,13 @@ class _FilterParser:
             raise FilterError(f"not a date: {text!r}") from None
 
 
-def parse_filter(text: str) -> list[Predicate]:
-    """Parse an ETNA order filter into predicates that must all hold; raises ``FilterError``."""
-    return _FilterParser(text).parse()
+def parse_filter(
+    text: str, codes: Mapping[str, int] = STATUS_CODES, *, documented: bool = False
+) -> list[Predicate]:
+    """Parse an ETNA order filter into predicates that must all hold; raises ``FilterError``.
+
+    ``documented``: only the documented fields and operators (see the module docstring's ``filters``)."""
+    return _FilterParser(text, codes, documented).parse()
 
 
 _SORT_FIELDS: dict[str, Callable[[SimOrder], Any]] = {
@@ -442,8 +484,14 @@ class AutoSharesSim(SimBase):
         token_ttl_s: float = 86400.0,
         unknown_order_status: int = 404,
         sync_extra_latency_ms: int = 50,
+        filters: str = "lenient",
+        status_codes: Mapping[str, int] | None = None,
+        consolidated: bool = False,
     ) -> None:
         super().__init__(settings, clock)
+        self.filters = filters
+        self.status_codes = {**STATUS_CODES, **(status_codes or {})}
+        self.consolidated = consolidated
         self.app_keys = set(app_keys)
         self.users = {u.user_id: u for u in users}
         self.accounts = {a.id: a for a in accounts}
@@ -582,6 +630,9 @@ class AutoSharesSim(SimBase):
             token_ttl_s=_as_float(section.get("token_ttl_s", 86400), "token_ttl_s"),
             unknown_order_status=unknown_status,
             sync_extra_latency_ms=_as_int(section.get("sync_extra_latency_ms", 50), "sync_extra_latency_ms"),
+            filters=_one_of(section.get("filters", "lenient"), FILTER_MODES, "filters"),
+            status_codes=_status_codes(section.get("status_codes", {})),
+            consolidated=bool(section.get("consolidated", False)),
         )
 
     # ---------------------------------------------------------------- venue shapes
@@ -824,6 +875,7 @@ class AutoSharesSim(SimBase):
             Route(v + "/accounts/{accountId}/syncorders", self._guard(self._list_orders), methods=["GET"]),
             Route(v + "/accounts/{accountId}/orders/{orderId}", self._guard(self._one_order),
                   methods=["GET", "DELETE"]),
+            Route(v + "/orders/consolidated", self._guard(self._consolidated_orders), methods=["POST"]),
             Route(v + "/accounts/{accountId}/syncorders/{orderId}", self._guard(self._one_order),
                   methods=["GET", "DELETE"]),
         ]
@@ -985,7 +1037,7 @@ class AutoSharesSim(SimBase):
         if sort_key is None:
             return _json({"Message": f"Sort field '{sort_field}' is not supported."}, 400)
         try:
-            predicates = parse_filter(query.get("filter", ""))
+            predicates = self._parse_filter(query.get("filter", ""))
         except FilterError as exc:
             return _json({"Message": f"The filter is invalid: {exc}"}, 400)
         await self._sync_delay(request)
@@ -1009,6 +1061,54 @@ class AutoSharesSim(SimBase):
         )
         return _json({"Result": page, "NextPageLink": next_link, "PreviousPageLink": previous_link,
                       "TotalCount": total})
+
+    def _parse_filter(self, text: str) -> list[Predicate]:
+        return parse_filter(text, self.status_codes, documented=self.filters == "documented")
+
+    async def _consolidated_orders(self, request: Request, user: SimUser) -> Response:
+        """``POST /orders/consolidated``: one page of the orders of several accounts (module docstring)."""
+        if not self.consolidated:
+            return _no_resource(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, Mapping):
+            return _json(_model_state({"model": ["A value is required but was not present in the request."]}), 422)
+        errors: dict[str, list[str]] = {}
+        ids = body.get("AccountIds")
+        if not isinstance(ids, list) or not ids or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            errors["AccountIds"] = ["The AccountIds field is required."]
+        paging: dict[str, int] = {}
+        for name, low, high in (("PageNumber", 0, 2**31 - 1), ("PageSize", 1, MAX_PAGE_SIZE)):
+            value = body.get(name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                errors[name] = [f"The field {name} must be between {low} and {high}."]
+            else:
+                paging[name] = value
+        if errors:
+            return _json(_model_state(errors), 422)
+        assert isinstance(ids, list)
+        if any(i not in user.accounts for i in ids):
+            return _json(DENIED, 401)
+        sort_field = str(body.get("SortField") or "Id")
+        sort_key = _SORT_FIELDS.get(sort_field.lower())
+        if sort_key is None:
+            return _json({"Message": f"Sort field '{sort_field}' is not supported."}, 400)
+        try:
+            predicates = self._parse_filter(request.query_params.get("filter", ""))
+        except FilterError as exc:
+            return _json({"Message": f"The filter is invalid: {exc}"}, 400)
+        page_number, page_size = paging["PageNumber"], paging["PageSize"]
+        wanted = set(ids)
+        with self.lock:
+            self._apply_due()
+            matching = [o for o in self.orders.values() if o.account_id in wanted and all(p(o) for p in predicates)]
+            matching.sort(key=lambda o: (sort_key(o), o.id), reverse=body.get("Desc") is True)
+            start = page_number * page_size
+            page = [self._resource(o) for o in matching[start:start + page_size]]
+        return _json({"Result": page, "NextPageLink": "", "PreviousPageLink": "", "TotalCount": len(matching)})
 
     async def _one_order(self, request: Request, user: SimUser) -> Response:
         account = self._own_account(request, user)
@@ -1081,6 +1181,16 @@ class AutoSharesSim(SimBase):
         if spec.delay_ms > 0:
             await asyncio.sleep(spec.delay_ms / 1000)
         return Response(status_code=204)
+
+
+def _status_codes(value: Any) -> dict[str, int]:
+    if not isinstance(value, Mapping):
+        raise ValueError("autoshares scenario: status_codes must be an object of status name -> code")
+    codes: dict[str, int] = {}
+    for name, code in value.items():
+        _one_of(name, STATUS_CODES, "status_codes")
+        codes[str(name)] = _as_int(code, f"status_codes.{name}")
+    return codes
 
 
 def _no_resource(request: Request) -> Response:

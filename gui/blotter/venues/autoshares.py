@@ -3,13 +3,27 @@
 Auth is a header-only ``POST {base}/token`` (``Et-App-Key``, ``Username``, ``Password``) answering an
 opaque token; users with two-factor authentication get 202 ``Expecting`` and an interim token first,
 and the code is asked for through the code prompt. There is no refresh: on 401 the base class logs in
-again once (so a 2FA user is asked for a code again). Every other request carries ``Et-App-Key`` and
-``Authorization: Bearer <token>``.
+again once (so a 2FA user is asked for a code again; tokens live 24 h per ETNA, 60 min per the AutoShares
+pages). A code prompt that is declined or fails is not repeated by background refreshes: they raise
+``LoginNeeded`` ("login needed") until the trader acts — a cancel or ``login()`` (Test, connect) may ask once.
+Every other request carries ``Et-App-Key`` and ``Authorization: Bearer <token>``.
 
-Open orders come from ``/accounts/{id}/orders`` filtered server-side by numeric status codes and
-checked again client-side (the code of ``Held`` is undocumented). Cancel is ``DELETE`` on the quick
-``orders`` path or the venue-verified ``syncorders`` path (option ``cancel_mode``); 204 means the venue
-says the order is cancelled.
+Open orders never depend on a positive list of status codes (VENUE-REALITY §1: ``Held``'s code is
+undocumented, ETNA's own example uses code 20): ``/accounts/{id}/orders`` is asked with a *negative* filter
+of the known final codes (``Status != 2 and …``); a server that refuses that filter (400 — only ``Status in``
+is documented) is asked without a status filter from then on (every order, filtered client-side). Either
+way only known final states are dropped client-side; ``Held`` and any undocumented status stay listed.
+``list_open_orders_many`` asks ``POST /orders/consolidated`` (several accounts in one request, AS-oas only)
+and falls back to one listing per account, for good, when the server answers 404/405.
+
+Batched re-reads (``get_orders``) use ``Id in (…)``, a filter field no document lists: when the server
+refuses it (400) the connection re-reads order by order (the documented ``GET …/orders/{id}``) at once and
+from then on (``batch_reads`` answers no).
+
+Cancel is ``DELETE`` on the quick ``orders`` path or the venue-verified ``syncorders`` path (option
+``cancel_mode``). A quick 204/200 is the API's acknowledgement only (S0: "only verified by the API but not the
+execution venue"): ``CancelAck.QUEUED``. A sync 204/200 is verified by the execution venue too: ``DONE``.
+Either way the coordinator confirms by re-reading the order.
 
 Status mapping (venue name → ``OrderStatus``), with the two judgement calls:
 
@@ -26,11 +40,13 @@ Status mapping (venue name → ``OrderStatus``), with the two judgement calls:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx
@@ -58,12 +74,16 @@ from ..core import (
     VenueRefused,
 )
 from ..core.connection import ConnectionSpec
-from .base import RECENT_DAYS, Capabilities, CodePrompt, newest_first
+from .base import RECENT_DAYS, Capabilities, CodePrompt, LoginNeeded, newest_first
 from .http import HttpAdapter, Reply, parse_time, refusal_in_success, require_decimal, to_decimal
 
 CANCEL_MODES = ("quick", "sync")
-# New, PartiallyFilled, PendingCancel, Stopped, Suspended, PendingNew, AcceptedForBidding, PendingReplace
-OPEN_STATUS_FILTER = "Status in (0,1,6,7,9,10,13,14)"
+# Known final codes: Filled 2, DoneForDay 3, Canceled 4, Replaced 5, Rejected 8, Calculated 11, Expired 12,
+# Error 15. Every other code — documented open ones, Held's, any code beyond the table — stays listed.
+FINAL_STATUS_CODES = (2, 3, 4, 5, 8, 11, 12, 15)
+OPEN_STATUS_FILTER = " and ".join(f"Status != {code}" for code in FINAL_STATUS_CODES)
+# Cancels of one account in flight beyond which the coordinator's re-reads are batched (its own default).
+BATCH_READS_ABOVE = 16
 PAGE_SIZE = 100  # the venue's maximum
 BATCH_READ_MAX = PAGE_SIZE  # order ids per get_orders (one page)
 MAX_PAGES = 1000  # a venue that never stops paging must not hang a refresh
@@ -142,10 +162,20 @@ class AutoSharesAdapter(HttpAdapter):
         self._cancel_mode = cancel_mode
         self._v = f"/v{version}"
         self._token = ""
+        self._status_filter: str | None = OPEN_STATUS_FILTER  # None: the server refused it; list unfiltered
+        self._id_filter = True  # False: the server refused ``Id in (…)``; re-read order by order
+        self._consolidated = True  # False: the server has no ``/orders/consolidated`` (404/405)
+        self._code_refused = False  # the last code prompt was declined or failed: background refreshes don't ask
+
+    def allow_code_prompt(self) -> None:
+        """The trader acts (a cancel, Test, connect): a verification code may be asked for once more."""
+        self._code_refused = False
 
     # ------------------------------------------------------------------ auth
     async def _authenticate(self) -> None:
         self._token = ""
+        if self._code_refused:  # a 2FA user whose last prompt went unanswered: no /token, no prompt
+            raise self._login_needed(None)
         base = {
             "Et-App-Key": self.secret("app_key"),
             "Username": self._username,
@@ -164,7 +194,13 @@ class AutoSharesAdapter(HttpAdapter):
                 raise TwoFactorRequired(
                     f"AutoShares asks for a verification code: {reason or step}", reply.response, step=step
                 )
-            code = (await self._code_prompt(reason or "Enter the AutoShares verification code")).strip()
+            self._code_refused = True  # until a code is accepted: a declined or failed prompt is not repeated
+            try:
+                code = (await self._code_prompt(reason or "Enter the AutoShares verification code")).strip()
+            except Exception as exc:
+                raise TwoFactorRequired(
+                    f"no AutoShares verification code was entered ({type(exc).__name__})", reply.response,
+                    step=step) from None
             if not code:
                 raise TwoFactorRequired(
                     "no AutoShares verification code was entered", reply.response, step=step
@@ -173,6 +209,7 @@ class AutoSharesAdapter(HttpAdapter):
             second = {**base, "Authorization": f"Bearer {interim}", "VerificationCode": code}
             reply = await self.send(Action.LOGIN, "POST", "/token", headers=second, authed=False)
             data = self._token_answer(reply)
+            self._code_refused = reply.status != 200
             if reply.status == 202:
                 words = str(data.get("Reason") or data.get("Step") or "another step")
                 raise TwoFactorRequired(
@@ -184,6 +221,17 @@ class AutoSharesAdapter(HttpAdapter):
             raise VenueProtocolError("AutoShares answered the token request without a token", reply.response)
         self.remember_secret(token)
         self._token = token
+
+    @staticmethod
+    def _login_needed(reply: Reply | None) -> LoginNeeded:
+        return LoginNeeded(
+            "AutoShares login needed: the session expired and the last verification code prompt was declined "
+            "or failed; Blotter asks again when you cancel an order or test the connection",
+            reply.response if reply is not None else None, step="VerificationCode")
+
+    async def login(self) -> None:
+        self.allow_code_prompt()  # connecting or Test is the trader's own action
+        await super().login()
 
     def _token_answer(self, reply: Reply) -> dict[str, Any]:
         if reply.status in (401, 403):
@@ -216,18 +264,69 @@ class AutoSharesAdapter(HttpAdapter):
 
     async def list_open_orders(self, account: str) -> list[Order]:
         path = f"{self._v}/accounts/{_whole(account, 'account')}/orders"
+
+        async def page_of(number: int, status_filter: str | None) -> Reply:
+            params: dict[str, Any] = {"pageNumber": number, "pageSize": PAGE_SIZE}
+            if status_filter is not None:
+                params["filter"] = status_filter
+            params.update({"sortField": "Id", "desc": "false"})
+            return await self.send(Action.LIST_ORDERS, "GET", path, params=params, account=account)
+
+        return await self._open_pages(page_of, account)
+
+    async def list_open_orders_many(self, accounts: Sequence[str]) -> dict[str, list[Order] | VenueError]:
+        """The open orders of several accounts: one ``POST /orders/consolidated`` listing where the server
+        offers it, else (404/405, remembered) one listing per account. Each account maps to its orders, or to
+        the error that account's own listing met (the others keep theirs)."""
+        wanted = [_whole(a, "account") for a in dict.fromkeys(accounts)]
+        if self._consolidated and wanted:
+            path = f"{self._v}/orders/consolidated"
+
+            async def page_of(number: int, status_filter: str | None) -> Reply:
+                params = {"filter": status_filter} if status_filter is not None else None
+                body = {"AccountIds": [int(a) for a in wanted], "PageNumber": number, "PageSize": PAGE_SIZE,
+                        "SortField": "Id", "Desc": False}
+                return await self.send(Action.LIST_ORDERS, "POST", path, params=params, json_body=body,
+                                       idempotent=True)
+
+            try:
+                listed = await self._open_pages(page_of, "", consolidated=True)
+            except (NotFoundError, VenueRefused) as exc:
+                if exc.http_status not in (404, 405):
+                    raise
+                self._consolidated = False
+            else:
+                orders: dict[str, list[Order]] = {a: [] for a in wanted}
+                skipped: dict[str, list[Unreadable]] = {a: [] for a in wanted}
+                for order in listed:
+                    orders.setdefault(order.key.account, []).append(order)
+                for item in listed.unreadable:
+                    skipped.setdefault(item.account or wanted[0], []).append(item)
+                return {a: OrderList(orders.get(a, ()), skipped.get(a, ())) for a in orders.keys() | skipped.keys()}
+        results: dict[str, list[Order] | VenueError] = {}
+        for account, outcome in zip(wanted, await asyncio.gather(
+                *(self.list_open_orders(a) for a in wanted), return_exceptions=True), strict=True):
+            if isinstance(outcome, VenueError | list):
+                results[account] = outcome
+            else:
+                raise outcome
+        return results
+
+    async def _open_pages(
+        self, page_of: Callable[[int, str | None], Awaitable[Reply]], account: str, *, consolidated: bool = False
+    ) -> OrderList:
+        """Page through an orders listing, every order not known final (module docstring)."""
         found: dict[str, Order] = {}
         unreadable: dict[tuple[str, str], Unreadable] = {}
         listed: set[str] = set()  # every item seen so far, readable or not (see _fingerprint)
         seen = 0
         for page in range(MAX_PAGES):
-            params = {
-                "pageNumber": page, "pageSize": PAGE_SIZE, "filter": OPEN_STATUS_FILTER,
-                "sortField": "Id", "desc": "false",
-            }
-            reply = self.expect_ok(
-                await self.send(Action.LIST_ORDERS, "GET", path, params=params, account=account)
-            )
+            reply = await page_of(page, self._status_filter)
+            if reply.status == 400 and self._status_filter is not None and page == 0:
+                # the negative status filter is not part of the documented grammar: list unfiltered, for good
+                self._status_filter = None
+                reply = await page_of(page, None)
+            self.expect_ok(reply)
             data = reply.json()
             if not isinstance(data, dict) or not isinstance(data.get("Result"), list):
                 raise VenueProtocolError(
@@ -239,8 +338,19 @@ class AutoSharesAdapter(HttpAdapter):
                 raise VenueProtocolError(
                     "AutoShares sent an orders page without a TotalCount", reply.response
                 )
-            page_orders = self.map_listed(items, lambda item: self._order(account, item, keep_raw=False),
-                                          account=account, id_field="Id")
+            if consolidated:  # each order under the account it names
+                kept: list[Order] = []
+                dropped: list[Unreadable] = []
+                for item in items:
+                    owner = _owner(item.get("AccountId") if isinstance(item, Mapping) else None, "")
+                    one = self.map_listed([item], partial(self._order, owner, keep_raw=False),
+                                          account=owner, id_field="Id")
+                    kept.extend(one)
+                    dropped.extend(one.unreadable)
+                page_orders = OrderList(kept, dropped)
+            else:
+                page_orders = self.map_listed(items, lambda item: self._order(account, item, keep_raw=False),
+                                              account=account, id_field="Id")
             for order in page_orders:
                 found.setdefault(order.order_id, order)  # orders can shift between pages
             for skipped in page_orders.unreadable:
@@ -251,9 +361,8 @@ class AutoSharesAdapter(HttpAdapter):
             seen += len(items)
             if not items or seen >= total or adds_nothing:
                 break
-        # The server-side filter uses numeric codes; check the names too (Held's code is unknown). An order
-        # in a status we do not know stays listed (status unknown, the venue's word kept): it may still be
-        # working, and a trader must see it to cancel it.
+        # Only known final states are dropped. An order in a status we do not know stays listed (status unknown,
+        # the venue's word kept): it may still be working, and a trader must see it to cancel it.
         return OrderList((order for order in found.values() if not order.status.is_terminal), unreadable.values())
 
     async def get_order(self, account: str, order_id: str) -> Order:
@@ -276,10 +385,16 @@ class AutoSharesAdapter(HttpAdapter):
         ids = [i for i in dict.fromkeys(str(i).strip() for i in order_ids) if _WHOLE_RE.match(i) and int(i) < 2**31]
         if not ids:
             return {}
+        if not self._id_filter:
+            return await self._get_each(account, ids)
         path = f"{self._v}/accounts/{_whole(account, 'account')}/orders"
         params = {"pageNumber": 0, "pageSize": PAGE_SIZE, "filter": f"Id in ({','.join(ids)})",
                   "sortField": "Id", "desc": "false"}
-        reply = self.expect_ok(await self.send(Action.GET_ORDER, "GET", path, params=params, account=account))
+        reply = await self.send(Action.GET_ORDER, "GET", path, params=params, account=account)
+        if reply.status == 400:  # ``Id`` is no documented filter field: the documented path, now and from now on
+            self._id_filter = False
+            return await self._get_each(account, ids)
+        self.expect_ok(reply)
         data = reply.json()
         if not isinstance(data, dict) or not isinstance(data.get("Result"), list):
             raise VenueProtocolError("AutoShares sent an orders page without a Result list", reply.response)
@@ -294,7 +409,22 @@ class AutoSharesAdapter(HttpAdapter):
                     reply.response)
         return {o.order_id: o for o in found if o.order_id in wanted}
 
+    def batch_reads(self, account: str, in_flight: int) -> bool:
+        """Whether the coordinator should batch this account's re-reads (not once ``Id in`` was refused)."""
+        return self._id_filter and in_flight > BATCH_READS_ABOVE
+
+    async def _get_each(self, account: str, ids: Sequence[str]) -> dict[str, Order]:
+        """``get_orders`` through the documented one-order path: an id the venue does not know is left out."""
+        found: dict[str, Order] = {}
+        for order_id in ids:
+            try:
+                found[order_id] = await self.get_order(account, order_id)
+            except NotFoundError:
+                continue
+        return found
+
     async def cancel(self, key: OrderKey) -> CancelReceipt:
+        self.allow_code_prompt()  # a cancel is the trader's own action: a code may be asked for once
         route = "syncorders" if self._cancel_mode == "sync" else "orders"
         path = (
             f"{self._v}/accounts/{_whole(key.account, 'account')}/{route}/{_whole(key.order_id, 'order')}"
@@ -308,10 +438,11 @@ class AutoSharesAdapter(HttpAdapter):
         if refused is not None:  # "200 {"Message": "Order cannot be cancelled…"}" is no acknowledgement
             raise VenueRefused(refused, reply.response)
         echoed = self._echoed_order(key, reply)
-        # 204 and 200 say "cancelled"; the quick route's answer is the API's alone (not the venue's), and
-        # either way the coordinator re-reads the order before it says cancelled (venues.md §1.5).
+        # A sync 204/200 is verified by the execution venue: "cancelled". The quick route's is the API's alone
+        # (S0), an acceptance. Either way the coordinator re-reads the order before it says cancelled.
         if reply.status in (200, 204):
-            return CancelReceipt(CancelAck.DONE, reply.response, echoed)
+            ack = CancelAck.DONE if self._cancel_mode == "sync" else CancelAck.QUEUED
+            return CancelReceipt(ack, reply.response, echoed)
         return CancelReceipt(CancelAck.QUEUED, reply.response, echoed)  # an undocumented 2xx (202…)
 
     def _refusal_in(self, reply: Reply) -> str | None:

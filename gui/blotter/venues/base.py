@@ -8,13 +8,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ..core import Account, CancelReceipt, Order, OrderKey, Side, Venue, VenueResponse
+from ..core import Account, CancelReceipt, Order, OrderKey, Side, TwoFactorRequired, Venue, VenueError, VenueResponse
 from ..core.connection import ConnectionSpec
 
 ResponseListener = Callable[[VenueResponse], None]
 RECENT_DAYS = 7  # how far back ``list_recent_orders`` looks by default
 # Asked for an AutoShares verification code (or similar); receives the venue's own words.
 CodePrompt = Callable[[str], Awaitable[str]]
+
+
+class LoginNeeded(TwoFactorRequired):
+    """The connection must log in again with a verification code, and Blotter will not ask for one from a
+    background refresh: the last code prompt was declined or failed. The next action the trader takes (a
+    cancel, Test, connecting again) may ask once."""
+
+
+class VenueDataDelayed(VenueError):
+    """The venue could only answer from a cache (SnapTrade's daily or last-known data), so the state it shows
+    is not current. The words say "the venue's data is delayed"; a confirmation that meets it stays pending."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +108,6 @@ def newest_first(orders: Iterable[Order], *, days: float, now: datetime | None =
 
 
 __all__ = [
-    "RECENT_DAYS", "Capabilities", "CodePrompt", "ConnectionSpec", "ResponseListener", "VenueAdapter", "newest_first",
-    "venue_identity",
+    "RECENT_DAYS", "Capabilities", "CodePrompt", "ConnectionSpec", "LoginNeeded", "ResponseListener", "VenueAdapter",
+    "VenueDataDelayed", "newest_first", "venue_identity",
 ]
