@@ -46,6 +46,7 @@ from .core import (
 from .core.urls import validate_base_url
 from .service import BlotterService, Listing, OrderFilter
 from .service.duplicates import duplicate_warning
+from .store import paths
 from .store.audit import (
     IN_FLIGHT,
     AuditError,
@@ -71,7 +72,8 @@ class UsageError(BlotterError):
 
 # ---------------------------------------------------------------------- output helpers
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO) -> None:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    # venue text never reaches the terminal raw: escape sequences could paint fake rows (M10)
+    cells = [[("" if v is None else _clean(str(v))) for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     out.write("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
     for row in cells:
@@ -153,6 +155,27 @@ class Context:
             return None
         store.add_problem_listener(_warn_once)  # locked / full / read-only: said at once, one line each
         return store
+
+
+def _wait_seconds(text: str) -> float:
+    """``--wait``: a finite number of seconds from 0 to an hour (NaN never ended: RELIABILITY-FINDINGS M7)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be from 0 to 3600 seconds, not {text!r}")
+    return value
+
+
+def _record_limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 10_000_000:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 10000000, not {text!r}")
+    return value
 
 
 def _clean(text: str) -> str:
@@ -247,7 +270,7 @@ def _read_secrets(venue: Venue, from_stdin: bool) -> dict[str, str]:
         raw = sys.stdin.read()
         try:
             data = json.loads(raw)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # nested 100k deep: one line, not a traceback
             raise UsageError("--secrets-stdin expects one JSON object on standard input") from None
         if not isinstance(data, dict):
             raise UsageError("--secrets-stdin expects one JSON object on standard input")
@@ -593,7 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("keys", nargs="+", metavar="KEY")
     cancel.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     cancel.add_argument("--json", action="store_true")
-    cancel.add_argument("--wait", type=float, default=30.0, help=wait_help)
+    cancel.add_argument("--wait", type=_wait_seconds, default=30.0, help=wait_help)
     cancel.set_defaults(func=cmd_cancel)
 
     call = sub.add_parser("cancel-all", help="cancel every matching open order")
@@ -603,7 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--side", choices=[s.value for s in Side if s is not Side.UNKNOWN])
     call.add_argument("--yes", action="store_true")
     call.add_argument("--json", action="store_true")
-    call.add_argument("--wait", type=float, default=30.0, help=wait_help)
+    call.add_argument("--wait", type=_wait_seconds, default=30.0, help=wait_help)
     call.set_defaults(func=cmd_cancel_all)
 
     filters = argparse.ArgumentParser(add_help=False)
@@ -616,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--outcome", choices=[*(o.value for o in CancelOutcome), IN_FLIGHT],
                          help="only the cancel steps of attempts that ended so (or are still in flight)")
     filters.add_argument("--text", help="only records containing TEXT (any field, case-insensitive)")
-    filters.add_argument("--limit", type=int, default=0, metavar="N", help="only the newest N records")
+    filters.add_argument("--limit", type=_record_limit, default=0, metavar="N", help="only the newest N records")
     audit_log = sub.add_parser("log", parents=[filters],
                                help="the audit trail: venue responses and cancel steps, oldest first")
     audit_log.add_argument("--json", action="store_true")
@@ -656,8 +679,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("blotter: interrupted\n")
         return 130
+    except BrokenPipeError:  # `blotter orders | head`: the reader has what it wanted
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
+        return EXIT_OK
     except OSError as exc:
-        sys.stderr.write(f"blotter: {exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}\n")
+        where = getattr(exc, "filename", "") or ""
+        words = exc.strerror or type(exc).__name__
+        sys.stderr.write(f"blotter: {words}" + (f": {where}" if where else " (writing Blotter's files in "
+                                                 f"{paths.data_dir()} or {paths.config_dir()})") + "\n")
         return EXIT_PROBLEM
 
 

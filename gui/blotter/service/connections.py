@@ -57,6 +57,7 @@ def validate_spec(spec: ConnectionSpec) -> ConnectionSpec:
         options["eth_address"] = checksum_address(options["eth_address"])
     if spec.timeout_s <= 0:
         raise ConfigError("the timeout must be a positive number of seconds")
+    check_ca_bundle(spec.ca_bundle)
     return replace(spec, base_url=base_url, options=options)
 
 
@@ -77,6 +78,41 @@ def derive_eth_address(private_key: str) -> str:
         return str(EthAccount.from_key(private_key.strip()).address)
     except Exception:  # eth_account raises several types; never echo the key
         raise ConfigError("the wallet private key is not valid (expected 64 hex digits, 0x optional)") from None
+
+
+MAX_SECRET_CHARS = 16_384  # a key or token is far shorter; a pasted file is not a secret
+_HEX_KEY_RE = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+
+
+def clean_secret(field: str, value: str) -> str:
+    """A pasted secret as the venue expects it: surrounding whitespace (a trailing newline) dropped; inner
+    whitespace or control characters, an absurd length, or a malformed wallet key refused — in words that
+    never echo the value."""
+    text = value.strip()
+    if len(text) > MAX_SECRET_CHARS:
+        raise CredentialError(f"the {field.replace('_', ' ')} is {len(text):,} characters long; a secret is at most "
+                              f"{MAX_SECRET_CHARS:,} (was a file pasted?)")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise CredentialError(f"the {field.replace('_', ' ')} contains spaces, line breaks or control characters; "
+                              "paste it again without them")
+    if field == "private_key" and not _HEX_KEY_RE.fullmatch(text):
+        raise CredentialError("the wallet's private key must be 64 hex digits (with or without 0x)")
+    return text
+
+
+def check_ca_bundle(path: str) -> str:
+    """An extra CA bundle must be a readable PEM file with at least one certificate (checked when added,
+    not first at use)."""
+    if not path:
+        return path
+    try:
+        with open(path, encoding="ascii", errors="replace") as fh:
+            head = fh.read(1_000_000)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the CA bundle {path}: {exc.strerror or type(exc).__name__}") from None
+    if "-----BEGIN CERTIFICATE-----" not in head:
+        raise ConfigError(f"{path} is not a PEM CA bundle (no '-----BEGIN CERTIFICATE-----' in it)")
+    return path
 
 
 def check_secrets(spec: ConnectionSpec, secrets: Mapping[str, str]) -> ConnectionSpec:
@@ -125,7 +161,7 @@ def save_connection(
         raise ConfigError(f"connection {spec.name!r} no longer exists")
     if replace_existing and config.get(spec.name).venue is not spec.venue:
         raise ConfigError("a connection's venue cannot change: remove it and add a new one")
-    new = {k: v for k, v in secrets.items() if v}
+    new = {k: clean_secret(k, v) for k, v in secrets.items() if v and v.strip()}
     clear = [f for f in clear if f in fields and f not in new]
     if session_only and not isinstance(credentials, CachedCredentialStore):
         raise CredentialError("secrets can be kept for this session only in the window")

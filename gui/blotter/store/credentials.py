@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..core import CredentialError
 
 if TYPE_CHECKING:
-    import keyring.errors
+    pass
 
 # keyring itself (~15 ms to import, more with its backends) loads when a keyring store is first made:
 # the demo never needs it, and the window makes its store on a worker thread.
@@ -45,23 +45,36 @@ class KeyringCredentialStore:
     def __init__(self) -> None:
         import keyring
 
-        backend = keyring.get_keyring()
+        try:
+            backend = keyring.get_keyring()
+        except Exception as exc:  # e.g. a PYTHON_KEYRING_BACKEND naming no module: one line, no traceback
+            raise _unusable(exc) from None
         self.description = f"OS keyring ({type(backend).__module__}.{type(backend).__name__})"
 
     def get(self, connection: str, field: str) -> str | None:
         import keyring.errors
 
         try:
-            return keyring.get_password(SERVICE, _entry(connection, field))
-        except keyring.errors.KeyringError as exc:
+            value = keyring.get_password(SERVICE, _entry(connection, field))
+        except Exception as exc:  # KeyringError, and what a backend raises besides (D-Bus RuntimeError, …)
             raise _unusable(exc) from None
+        if isinstance(value, bytes):  # a backend that answers bytes
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise KeyringUnavailable(f"the keyring answered {field} of {connection!r} as bytes that are "
+                                         "not text; store it again") from None
+        if value is not None and not isinstance(value, str):
+            raise KeyringUnavailable(f"the keyring answered {field} of {connection!r} with a "
+                                     f"{type(value).__name__}, not text; store it again")
+        return value
 
     def set(self, connection: str, field: str, value: str) -> None:
         import keyring.errors
 
         try:
             keyring.set_password(SERVICE, _entry(connection, field), value)
-        except keyring.errors.KeyringError as exc:
+        except Exception as exc:  # never echo the backend's words: they may carry the value
             raise _unusable(exc) from None
 
     def delete(self, connection: str, field: str) -> None:
@@ -71,7 +84,7 @@ class KeyringCredentialStore:
             keyring.delete_password(SERVICE, _entry(connection, field))
         except keyring.errors.PasswordDeleteError:
             pass  # nothing stored for that field
-        except keyring.errors.KeyringError as exc:
+        except Exception as exc:
             raise _unusable(exc) from None
 
 
@@ -170,7 +183,9 @@ def read_secrets(store: CredentialStore, connection: str, fields: Iterable[str])
     return out
 
 
-def _unusable(exc: keyring.errors.KeyringError) -> KeyringUnavailable:
+def _unusable(exc: BaseException) -> KeyringUnavailable:
+    """One line naming the kind of failure; the backend's own text is never echoed (a contrived backend
+    put the secret value in its exception, RELIABILITY-FINDINGS LOW)."""
     kind = type(exc).__name__
     hint = (
         "no usable keyring: start a Secret Service (e.g. gnome-keyring) in your desktop session, "
@@ -180,4 +195,4 @@ def _unusable(exc: keyring.errors.KeyringError) -> KeyringUnavailable:
 
     if isinstance(exc, KeyringLocked):
         hint = "the keyring is locked: unlock it and try again"
-    return KeyringUnavailable(f"{hint} ({kind}: {exc})")
+    return KeyringUnavailable(f"{hint} ({kind})")

@@ -77,6 +77,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
     if seconds <= 0:
         raise ValueError(f"duration must be positive: {text!r}")
+    if seconds > 100 * 365 * 86400:
+        raise ValueError(f"duration too long: {text!r} (at most 100 years)")
     return timedelta(seconds=seconds)
 
 
