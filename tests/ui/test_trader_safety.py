@@ -134,6 +134,9 @@ def test_a_duplicate_connection_sends_one_request_per_venue_order(qtbot: Any, ma
     window = make_window([*specs, twin], store)
     keys = window.orders_model.open_keys("autoshares-demo") + window.orders_model.open_keys("autoshares-twin")
     assert len(keys) == 2 * len(window.orders_model.open_keys("autoshares-demo"))  # listed under both
+    twin = window.orders_model.open_keys("autoshares-twin")[0]
+    state = window.orders_model.index(window.orders_model.row_of(twin), column_index("state")).data()
+    assert "same order as autoshares-demo" in state  # visibly the same venue order
     plan = window.plan(keys, Provenance.KILL_SWITCH)
     assert len(plan.send) == len(keys) // 2 and {r.why.value for r in plan.refused} == {"duplicate"}
     window.submit_cancels(keys, Provenance.KILL_SWITCH)

@@ -56,6 +56,7 @@ from ..service.desk import (
     OrdersChanged,
     confirmation_for,
 )
+from ..service.duplicates import venue_host
 from ..store.config import ConfigStore
 from .bridge import DeskSignals
 from .dialogs.confirm_cancel import ConfirmCancelDialog
@@ -435,7 +436,31 @@ class MainWindow(QMainWindow):
         self.status_model.account_labels.update({(name, a): label for a, label in labels.items()})
         if not diff.empty:
             self.orders_model.apply((*diff.added, *diff.changed), diff.removed, started_at=diff.started_at)
+        self._mark_twins()
         self._update_read_only_badge()
+
+    def _mark_twins(self) -> None:
+        """Two connections to one venue login list each order twice: the second row says so (a bulk cancel
+        sends one request for both, the desk's plan). Only connections that share a venue host are looked at."""
+        hosts: dict[str, list[str]] = {}
+        for name, spec in self.service.specs.items():
+            hosts.setdefault(venue_host(spec), []).append(name)
+        shared = sorted(n for names in hosts.values() if len(names) > 1 for n in names)
+        twins: dict[OrderKey, OrderKey] = {}
+        if shared:
+            first: dict[str, OrderKey] = {}
+            coordinator = self.service.coordinator
+            snapshot = self.desk.open_orders()
+            for name in shared:
+                for key in sorted(k for k in snapshot if k.connection == name):
+                    identity = coordinator.identity(key)
+                    if not identity:
+                        continue
+                    if identity in first:
+                        twins[key] = first[identity]
+                    else:
+                        first[identity] = key
+        self.orders_model.set_twins(twins)
 
     def _on_health_changed(self, event: HealthChanged) -> None:
         if not self._closed:

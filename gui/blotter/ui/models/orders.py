@@ -141,6 +141,7 @@ class OrdersTableModel(QAbstractTableModel):
         self._italic.setItalic(True)
         self._account_labels: dict[tuple[str, str], str] = {}
         self._stale: dict[str, str] = {}  # connection -> "hh:mm:ss" of its rows' last good read
+        self._twins: dict[OrderKey, OrderKey] = {}  # a row -> the row of the same venue order it repeats
         # published for proxies while the matching signal is being emitted
         self.changed_rows_hint: list[tuple[int, OrderRow]] | None = None  # (row, the row's old value)
         self.last_permutation: list[int] | None = None
@@ -181,10 +182,15 @@ class OrdersTableModel(QAbstractTableModel):
             if column == _ACCOUNT_COLUMN and self._account_labels:
                 key = r.order.key
                 return self._account_labels.get((key.connection, key.account)) or r.display(column)
-            if column == _STATE_COLUMN and self._stale:
+            if column == _STATE_COLUMN and (self._stale or self._twins):
+                text = r.display(column)
+                twin = self._twins.get(r.order.key) if self._twins else None
+                if twin is not None:
+                    text += f" · same order as {twin.connection}"
                 as_of = self._stale.get(r.order.key.connection)
                 if as_of is not None:
-                    return f"{r.display(column)} · stale, as of {as_of}"
+                    text += f" · stale, as of {as_of}"
+                return text
             return r.display(column)
         if role == _FOREGROUND:
             if self._stale and r.order.key.connection in self._stale:
@@ -312,6 +318,22 @@ class OrdersTableModel(QAbstractTableModel):
                                       [_DISPLAY, _FOREGROUND, _TOOLTIP])
             finally:
                 self.changed_rows_hint = None
+
+    def set_twins(self, twins: dict[OrderKey, OrderKey]) -> None:
+        """Rows that repeat a venue order another connection lists too (two connections to one login)."""
+        if twins == self._twins:
+            return
+        self._twins = dict(twins)
+        if self._rows:
+            self.changed_rows_hint = []  # a repaint: no row's sort key or filter text changed
+            try:
+                self.dataChanged.emit(self.index(0, _STATE_COLUMN), self.index(len(self._rows) - 1, _STATE_COLUMN),
+                                      [_DISPLAY])
+            finally:
+                self.changed_rows_hint = None
+
+    def twin_of(self, key: OrderKey) -> OrderKey | None:
+        return self._twins.get(key)
 
     def stale_as_of(self, connection: str) -> str | None:
         return self._stale.get(connection)
