@@ -112,3 +112,15 @@ def test_a_closed_pipe_ends_quietly(env: dict[str, str], venue: str) -> None:
     proc = subprocess.run(f"{BLOTTER} orders | head -1", shell=True, capture_output=True, text=True, env=env,
                           timeout=60, check=False)
     assert proc.returncode == 0 and "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_without_a_log_file_commands_still_run(tmp_path: Path) -> None:
+    """M8: the data dir cannot hold a log file (here: 'logs' is a file); the command runs, logging goes to
+    stderr, once, and no 'Logging error' traceback appears."""
+    (tmp_path / "data").mkdir(parents=True)
+    (tmp_path / "data" / "logs").write_text("not a directory")
+    env = {"BLOTTER_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([BLOTTER, "log"], capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Logging error" not in proc.stderr
+    assert proc.stderr.count("warnings go to stderr") == 1
