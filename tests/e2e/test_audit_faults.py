@@ -6,37 +6,28 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
 from test_cli_keys import BLOTTER, blotter, deletes, env, venue  # noqa: F401  (fixtures)
+
+from audit_support import Locker
 
 
 def test_a_cancel_with_the_audit_database_locked_goes_out_and_is_recorded_later(env: dict[str, str],  # noqa: F811
                                                                                venue: str) -> None:  # noqa: F811
     db = Path(env["BLOTTER_HOME"]) / "data" / "audit.sqlite3"
     assert blotter(env, "accounts").returncode == 0  # the trail exists (and the connection works)
-    code = textwrap.dedent(f"""
-        import sqlite3, time
-        c = sqlite3.connect({str(db)!r}, isolation_level=None)
-        c.execute("BEGIN IMMEDIATE")
-        print("locked", flush=True)
-        time.sleep(6)
-        c.execute("ROLLBACK")
-    """)
-    locker = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+    locker = Locker(db, 6.0)
     try:
         started = time.monotonic()
         cancel = subprocess.run([BLOTTER, "cancel", "as/6303/73517", "--yes", "--json"], capture_output=True,
                                 text=True, env=env, timeout=60, check=False)
         took = time.monotonic() - started
         assert [d["path"] for d in deletes(venue)] == ["/api/v1.0/accounts/6303/orders/73517"]  # it went out
-        assert locker.poll() is None  # ...while the lock was held
+        assert locker.holding()  # ...while the lock was held
     finally:
-        locker.wait(30)
+        locker.wait()
     assert cancel.returncode == 0, cancel.stderr
     assert json.loads(cancel.stdout)[0]["outcome"] == "cancelled"
     assert "Traceback" not in cancel.stderr

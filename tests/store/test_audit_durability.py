@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from audit_support import Locker
 from blotter.core import Action, CancelOutcome, CancelResult, OrderKey, OrderStatus, Provenance, Venue, VenueResponse
 from blotter.store.audit import AuditQuery, AuditStore, CancelTransition, migrate
 from blotter.store.journal import Journal
@@ -31,25 +32,6 @@ def done(attempt_id: str = "a1", outcome: CancelOutcome = CancelOutcome.CANCELLE
                           Provenance.CLI, detail="confirmed: the venue shows the order Canceled")
     return CancelTransition(attempt_id=attempt_id, key=KEY, phase="done", provenance=Provenance.CLI,
                             message=result.message, venue="autoshares", result=result)
-
-
-class Locker:
-    """Another process holding the database's write lock (a sqlite3 shell, a backup tool, another Blotter)."""
-
-    def __init__(self, db: Path, seconds: float) -> None:
-        code = textwrap.dedent(f"""
-            import sqlite3, sys, time
-            c = sqlite3.connect({str(db)!r}, isolation_level=None)
-            c.execute("BEGIN IMMEDIATE")
-            print("locked", flush=True)
-            time.sleep({seconds})
-            c.execute("ROLLBACK")
-        """)
-        self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "locked"
-
-    def wait(self) -> None:
-        self.proc.wait(30)
 
 
 @pytest.fixture
@@ -172,7 +154,8 @@ FULL_DISK = textwrap.dedent("""
 def test_a_full_disk_keeps_the_cancel_and_records_it_when_space_returns(db: Path) -> None:
     gui = str(Path(__file__).resolve().parents[2] / "gui")
     script = FULL_DISK.format(gui=gui, db=str(db))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), gui])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(Path(__file__).parents[1]),
+                                                         gui])}
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env,
                           check=False)
     assert proc.returncode == 0, proc.stderr
@@ -187,7 +170,7 @@ def _sending_in_other_process(db: Path, attempt_id: str, hold_s: float) -> subpr
     gui = str(Path(__file__).resolve().parents[2] / "gui")
     code = textwrap.dedent(f"""
         import sys, time
-        sys.path[:0] = [{gui!r}, {str(Path(__file__).parent)!r}]
+        sys.path[:0] = [{gui!r}, {str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
         from blotter.store.audit import AuditStore
         from test_audit_durability import sending, done
         store = AuditStore({str(db)!r})

@@ -179,27 +179,15 @@ def test_an_unreachable_connection_marks_its_rows_stale(qtbot: Any, make_window:
 def test_a_locked_audit_database_is_told_in_the_window_and_the_cancel_still_goes(
         qtbot: Any, make_window: Any, tame_env: Any, tmp_path: Any) -> None:
     """Issue 12 (H3): the trader is told at once in the window; the cancel is not held back."""
-    import subprocess
-    import sys
-    import textwrap
-
+    from audit_support import Locker
     from blotter.store.audit import AuditStore
 
     specs, store, sims = tame_env
     db = tmp_path / "audit.sqlite3"
     audit = AuditStore(db)
     window = make_window(specs, store, confirm_single=False, audit=audit)
-    code = textwrap.dedent(f"""
-        import sqlite3, time
-        c = sqlite3.connect({str(db)!r}, isolation_level=None)
-        c.execute("BEGIN IMMEDIATE")
-        print("locked", flush=True)
-        time.sleep(4)
-        c.execute("ROLLBACK")
-    """)
-    locker = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    locker = Locker(db, 4.0)
     try:
-        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
         key = window.orders_model.open_keys("autoshares-demo")[0]
         window.orders_view.select_keys([key])
         window.cancel_selected()
@@ -207,7 +195,7 @@ def test_a_locked_audit_database_is_told_in_the_window_and_the_cancel_still_goes
         assert any(e.action == "audit" and "journal" in e.message for e in window.status_model.entries())
         assert len(cancel_requests(sims, "autoshares", key)) == 1  # sent while the trail was locked
     finally:
-        locker.wait(30)
+        locker.wait()
     qtbot.waitUntil(lambda: window.orders_model.row_of(key) < 0, timeout=15_000)
     audit.flush(30)
     assert [a.outcome for a in audit.attempts() if a.key == key] == ["cancelled"]
