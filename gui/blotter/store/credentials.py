@@ -2,18 +2,24 @@
 
 No code path writes a secret anywhere else. keyring calls block on D-Bus; the GUI calls these from a
 worker thread (``asyncio.to_thread``).
+
+Every keyring failure is one ``KeyringUnavailable`` (a ``CredentialError``: the CLI's exit status 2): a
+backend raising anything (``KeyringError``, a ``RuntimeError`` from D-Bus …), a ``PYTHON_KEYRING_BACKEND``
+that cannot be loaded, a value that is not text. The backend's own exception text is never repeated (a
+backend may put the value in it): only its type.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol, TypeVar
 
 from ..core import CredentialError
 
-if TYPE_CHECKING:
-    pass
+T = TypeVar("T")
+SLOW_KEYRING_S = 5.0  # after this long on one field, ``on_slow`` is told which one it waits for
 
 # keyring itself (~15 ms to import, more with its backends) loads when a keyring store is first made:
 # the demo never needs it, and the window makes its store on a worker thread.
@@ -40,22 +46,46 @@ class CredentialStore(Protocol):
 
 
 class KeyringCredentialStore:
-    """The OS keyring through ``keyring`` (honours ``PYTHON_KEYRING_BACKEND``)."""
+    """The OS keyring through ``keyring`` (honours ``PYTHON_KEYRING_BACKEND``).
 
-    def __init__(self) -> None:
+    ``on_slow`` (the CLI: a line on stderr) is called once per keyring call that has taken ``slow_after_s``
+    seconds, with words naming the connection and field it waits for (a locked keyring, a stuck D-Bus).
+    """
+
+    def __init__(self, on_slow: Callable[[str], None] | None = None) -> None:
         import keyring
 
         try:
             backend = keyring.get_keyring()
         except Exception as exc:  # e.g. a PYTHON_KEYRING_BACKEND naming no module: one line, no traceback
+            if os.environ.get("PYTHON_KEYRING_BACKEND"):
+                raise KeyringUnavailable(
+                    f"PYTHON_KEYRING_BACKEND names a keyring backend that cannot be loaded ({type(exc).__name__}): "
+                    "correct it (e.g. keyring.backends.SecretService.Keyring) or unset it") from None
             raise _unusable(exc) from None
         self.description = f"OS keyring ({type(backend).__module__}.{type(backend).__name__})"
+        self.on_slow = on_slow
+        self.slow_after_s = SLOW_KEYRING_S
+
+    def _call(self, verb: str, connection: str, field: str, fn: Callable[[], T]) -> T:
+        """``fn()``, telling ``on_slow`` if it takes longer than ``slow_after_s``."""
+        if self.on_slow is None:
+            return fn()
+        timer = threading.Timer(self.slow_after_s, self.on_slow,
+                                (f"still waiting for the keyring to {verb} {field} of connection {connection!r}",))
+        timer.daemon = True
+        timer.start()
+        try:
+            return fn()
+        finally:
+            timer.cancel()
 
     def get(self, connection: str, field: str) -> str | None:
         import keyring.errors
 
         try:
-            value = keyring.get_password(SERVICE, _entry(connection, field))
+            value = self._call("read", connection, field,
+                               lambda: keyring.get_password(SERVICE, _entry(connection, field)))
         except Exception as exc:  # KeyringError, and what a backend raises besides (D-Bus RuntimeError, …)
             raise _unusable(exc) from None
         if isinstance(value, bytes):  # a backend that answers bytes
@@ -73,7 +103,8 @@ class KeyringCredentialStore:
         import keyring.errors
 
         try:
-            keyring.set_password(SERVICE, _entry(connection, field), value)
+            self._call("store", connection, field,
+                       lambda: keyring.set_password(SERVICE, _entry(connection, field), value))
         except Exception as exc:  # never echo the backend's words: they may carry the value
             raise _unusable(exc) from None
 
@@ -81,7 +112,8 @@ class KeyringCredentialStore:
         import keyring.errors
 
         try:
-            keyring.delete_password(SERVICE, _entry(connection, field))
+            self._call("delete", connection, field,
+                       lambda: keyring.delete_password(SERVICE, _entry(connection, field)))
         except keyring.errors.PasswordDeleteError:
             pass  # nothing stored for that field
         except Exception as exc:
