@@ -16,7 +16,7 @@ import httpx
 
 from ..core import Account, ConfigError, ConnectionSpec, CredentialError, Venue, validate_connection_name
 from ..core.urls import validate_base_url
-from ..store.config import ConfigStore
+from ..store.config import ConfigStore, check_rate_limit_per_s, check_timeout_s
 from ..store.credentials import CachedCredentialStore, CredentialStore, read_secrets
 from ..venues.base import CodePrompt
 from ..venues.registry import FIELDS, create_adapter
@@ -55,8 +55,8 @@ def validate_spec(spec: ConnectionSpec) -> ConnectionSpec:
             raise ConfigError(f"AutoShares API version must look like 1.0, not {version!r}")
     if spec.venue is Venue.TANX and options.get("eth_address"):
         options["eth_address"] = checksum_address(options["eth_address"])
-    if spec.timeout_s <= 0:
-        raise ConfigError("the timeout must be a positive number of seconds")
+    check_timeout_s(spec.timeout_s)  # finite, > 0, at most MAX_TIMEOUT_S (nan and 0 refused)
+    check_rate_limit_per_s(spec.rate_limit_per_s)  # 0 or a sane budget (1e-300 would never send)
     check_ca_bundle(spec.ca_bundle)
     return replace(spec, base_url=base_url, options=options)
 
