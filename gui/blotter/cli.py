@@ -3,7 +3,10 @@
 Every expected failure (unknown connection, malformed URL, missing secret, unreachable venue, bad
 credentials, no keyring) ends with one clear line on stderr and a non-zero exit, never a traceback.
 Exit status: 0 fine; 1 a venue or an outcome went wrong (a cancel not cancelled/pending, a connection
-failed while listing); 2 bad input or configuration.
+failed while listing); 2 bad input or configuration: a malformed option (``--wait nan``), a setting that is
+not valid (``read_only`` that is not a TOML boolean, ``timeout_s = nan``, ``connections = 5``), an
+unusable keyring (any backend failure, a ``PYTHON_KEYRING_BACKEND`` typo). Settings fail closed: the CLI
+refuses a config file whose ``read_only`` is not ``true`` or ``false`` rather than guess.
 
 Every command that talks to venues records what happened in the audit trail (``blotter log``,
 ``blotter export``) and first settles any cancel an earlier, interrupted run left in flight.
@@ -132,10 +135,11 @@ class Context:
     out: TextIO
 
     def credentials(self) -> CredentialStore:
-        return KeyringCredentialStore()
+        # a keyring that takes long (locked, a stuck D-Bus): one line naming what it waits for, not silence
+        return KeyringCredentialStore(on_slow=lambda words: _stderr_line(f"blotter: {words}…"))
 
     def service(self) -> BlotterService:
-        config = ConfigStore()
+        config = ConfigStore(strict=True)
         specs = list(config)
         if not specs:
             raise ConfigError("no connections configured: add one with 'blotter connections add'")
@@ -155,6 +159,15 @@ class Context:
             return None
         store.add_problem_listener(_warn_once)  # locked / full / read-only: said at once, one line each
         return store
+
+
+def _stderr_line(text: str) -> None:
+    """One line on stderr from any thread; a closed stderr is not an error."""
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _wait_seconds(text: str) -> float:
@@ -230,7 +243,7 @@ def cmd_connections_add(ctx: Context) -> int:
         name=a.name, venue=venue, base_url=validate_base_url(a.base_url), options=options,
         read_only=bool(a.connection_read_only), ca_bundle=a.ca_bundle or "",
     )
-    config = ConfigStore()
+    config = ConfigStore(strict=True)
     if spec.name in config:
         raise UsageError(f"connection {spec.name!r} already exists; remove it first")
     secrets = _read_secrets(venue, a.secrets_stdin)
@@ -291,7 +304,7 @@ def _read_secrets(venue: Venue, from_stdin: bool) -> dict[str, str]:
 
 
 def cmd_connections_list(ctx: Context) -> int:
-    specs = list(ConfigStore())
+    specs = list(ConfigStore(strict=True))
     rows: list[dict[str, Any]] = [
         {"name": s.name, "venue": s.venue.value, "base_url": s.base_url, "read_only": s.read_only,
          "options": dict(s.options)}
@@ -313,7 +326,7 @@ def cmd_connections_list(ctx: Context) -> int:
 def cmd_connections_remove(ctx: Context) -> int:
     from .service.connections import delete_connection
 
-    spec = delete_connection(ConfigStore(), ctx.credentials(), ctx.args.name)
+    spec = delete_connection(ConfigStore(strict=True), ctx.credentials(), ctx.args.name)
     ctx.out.write(f"removed connection {spec.name!r} and its stored secrets\n")
     return EXIT_OK
 
@@ -395,11 +408,14 @@ def cmd_cancel(ctx: Context) -> int:
             service.spec(key.connection)  # an unknown connection: one line, exit 2
         # each key refused before anything is sent (a read-only connection or venue account) says why
         refused = await service.refused(keys)
+        wanted = [k for k in keys if k not in {key for key, _ in refused}]
+        reasons = {why for _, why in refused}
+        if not wanted and len(reasons) == 1:  # nothing to send, for one reason: that reason, exit 2
+            raise ReadOnlyError(reasons.pop())
         for key, why in refused:
             sys.stderr.write(f"blotter: {_clean(str(key))}: not sent — {_clean(why)}\n")
-        wanted = [k for k in keys if k not in {key for key, _ in refused}]
         if not wanted:
-            return EXIT_PROBLEM
+            return EXIT_USAGE
         _confirm(f"Cancel {len(wanted)} order(s)?", ctx.args.yes)
         results = await service.cancel(wanted, Provenance.CLI)
         return max(_print_results(results, ctx.args.json, ctx.out), EXIT_PROBLEM if refused else EXIT_OK)
@@ -452,7 +468,7 @@ def _audit_query(a: argparse.Namespace) -> AuditQuery:
 
 def _read_audit(query: AuditQuery) -> tuple[list[AuditRecord], int]:
     """The matching records, and how many attempts of interrupted runs still wait to be settled."""
-    store = AuditStore(retention_days=ConfigStore().audit_retention_days)
+    store = AuditStore(retention_days=ConfigStore(strict=True).audit_retention_days)
     try:
         return store.query(query), len(store.orphaned_attempts())
     finally:

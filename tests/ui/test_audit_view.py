@@ -196,8 +196,10 @@ def test_window_cancels_are_recorded_and_the_view_is_the_cli(
             shown = [r.as_dict() for r in view.model.records()]
             assert shown, case
             assert json.loads(run_cli(capsys, "log", "--json", *args)) == shown, case
-            if case == {"text": batch}:  # the kill switch's batch id finds its steps, and only those
-                assert {r.attempt_id for r in view.model.records()} == {by_key[k].attempt_id for k in killed}
+            if case == {"text": batch}:  # the kill switch's batch id finds its steps and its summary, only those
+                records = view.model.records()
+                assert {r.attempt_id for r in records if r.kind == "cancel"} == {by_key[k].attempt_id for k in killed}
+                assert [r.action for r in records if r.kind == "response"] == ["batch_summary"]
 
         # export round-trip: what the view exports is what `blotter export` writes for the same filter
         view.set_filter(**{**blank, "connection": hotkey.connection})

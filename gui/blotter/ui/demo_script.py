@@ -91,11 +91,12 @@ def _path_for(venue: str, key: OrderKey) -> str:
 
 def add_faults(sims: Any, targets: Iterable[Target]) -> None:
     """failed: the venue answers the cancel too late and keeps the order open;
-    unknown: the venue answers 500 and the order cannot be read again (503)."""
+    unknown: the venue answers 500 and the order cannot be read again (503);
+    in flight: the venue has not answered yet when the picture is taken."""
     from ..sim.common import CancelSpec
 
     for target in targets:
-        if target.role not in ("failed", "unknown"):
+        if target.role not in ("failed", "unknown", "in flight"):
             continue
         sim = sims[target.venue]
         order = _sim_order(sim, target.key)
@@ -104,6 +105,8 @@ def add_faults(sims: Any, targets: Iterable[Target]) -> None:
         with sim.lock:
             if target.role == "failed":
                 order.cancel = CancelSpec(mode="timeout", delay_ms=2500, effect="none")
+            elif target.role == "in flight":  # no answer yet when the picture is taken: "cancelling…"
+                order.cancel = CancelSpec(mode="timeout", delay_ms=10000, effect="cancel")
             else:
                 order.cancel = CancelSpec(mode="error", effect="none")
         if target.role == "unknown":

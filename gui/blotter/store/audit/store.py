@@ -137,6 +137,9 @@ class AuditStore:
     def _open(self) -> None:
         try:
             paths.ensure_private_dir(self.path.parent)
+        except OSError as exc:  # no directory, no journal either: this run is not recorded, and says so
+            raise AuditError(f"cannot open the audit database {self.path}: {_words(exc)}") from None
+        try:
             self._open_db()
         except AuditError:
             raise
