@@ -153,3 +153,20 @@ def test_directories_blotter_creates_are_private_parents_too(tmp_path, monkeypat
     ConfigStore().add(ConnectionSpec("x", Venue.TANX, "https://api.tanx.fi"))
     assert stat.S_IMODE(paths.config_dir().stat().st_mode) == 0o700
     assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755  # an existing parent is left alone
+
+
+def test_a_full_disk_names_the_config_file(tmp_path, monkeypatch) -> None:
+    import errno
+
+    import tomli_w
+
+    monkeypatch.setenv("BLOTTER_HOME", str(tmp_path))
+
+    def full(*_args, **_kwargs) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tomli_w, "dump", full)
+    with pytest.raises(OSError) as err:
+        ConfigStore().add(ConnectionSpec("x", Venue.TANX, "https://api.tanx.fi"))
+    assert err.value.filename == str(paths.config_file()) and err.value.strerror == "No space left on device"
+    assert [p.name for p in paths.config_dir().iterdir()] == []  # no temporary file left behind

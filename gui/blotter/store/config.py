@@ -173,6 +173,9 @@ class ConfigStore:
                 tomli_w.dump(doc, fh)
             os.chmod(tmp, 0o600)
             os.replace(tmp, self.path)
+        except OSError as exc:  # a full disk: name the file (no errno text with an empty filename)
+            Path(tmp).unlink(missing_ok=True)
+            raise OSError(exc.errno, exc.strerror or type(exc).__name__, str(self.path)) from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
