@@ -27,6 +27,7 @@ from .. import __version__
 from ..core import BlotterError, ConnectionSpec
 from ..resources import APP_ICON, app_icon_pngs, icon_path
 from ..service import BlotterService
+from ..service.desk import NoticeLevel
 from ..store.audit import AuditStore
 from ..store.config import ConfigStore
 from ..store.credentials import CredentialStore, MemoryCredentialStore
@@ -94,21 +95,36 @@ def run_gui(args: argparse.Namespace, demo: tuple[list[ConnectionSpec], Credenti
         instance.release()
 
 
-async def load_saved_connections() -> tuple[list[ConnectionSpec], CredentialStore, list[str], ConfigStore | None]:
+async def load_saved_connections() -> tuple[
+    list[ConnectionSpec], CredentialStore, list[str], ConfigStore | None, list[str]
+]:
     """Connections from the config file and their secrets from the keyring, read off the GUI thread.
 
     The secrets are kept in a ``CachedCredentialStore``: the service reads them from memory, and the
     connection manager writes through it to the keyring (or, if the trader chooses, to memory only).
+    Returns the specs, the store, start-up notes, the config (None if the file cannot be read: no
+    connections are loaded) and the config's problems (the window shows them as warnings). The window
+    still opens on a broken config; a ``read_only`` that is not a boolean reads as read-only (fails closed).
     """
     from ..store.credentials import CachedCredentialStore, KeyringCredentialStore
     from ..venues.registry import FIELDS
 
     notes: list[str] = []
+    problems: list[str] = []
 
     def load() -> tuple[list[ConnectionSpec], CachedCredentialStore, ConfigStore]:
-        config = ConfigStore()
+        config = ConfigStore()  # lenient: a read_only that is not a boolean is read-only, listed in problems
+        problems.extend(p + " — treated as read-only until the file is fixed" for p in config.problems)
+        try:
+            config.audit_retention_days  # noqa: B018 - checked here so the problem is shown
+        except BlotterError as exc:
+            problems.append(f"{exc} — the audit trail keeps the default period")
         specs = list(config)
-        store = CachedCredentialStore(KeyringCredentialStore())
+        try:
+            store = CachedCredentialStore(KeyringCredentialStore())
+        except BlotterError as exc:  # e.g. a PYTHON_KEYRING_BACKEND typo: the window opens all the same
+            problems.append(str(exc))
+            store = CachedCredentialStore(None)
         if not specs:
             notes.append("no connections configured: add one with File → Connections… "
                          "(or 'blotter connections add')")
@@ -122,9 +138,9 @@ async def load_saved_connections() -> tuple[list[ConnectionSpec], CredentialStor
 
     try:
         specs, store, config = await asyncio.to_thread(load)
-    except BlotterError as exc:
-        return [], MemoryCredentialStore(), [str(exc)], None
-    return specs, store, notes, config
+    except BlotterError as exc:  # the config file cannot be read: no connections, the problem shown
+        return [], MemoryCredentialStore(), notes, None, [*problems, f"{exc} — no connections are loaded"]
+    return specs, store, notes, config, problems
 
 
 async def open_audit_store(demo: bool = False) -> tuple[AuditStore | None, str, Callable[[], None]]:
@@ -210,12 +226,15 @@ async def _main(
     from ..boot.logs import log_response
 
     notes: list[str] = []
+    problems: list[str] = []
     config: ConfigStore | None = None
+    saved = specs is None or store is None
     if specs is None or store is None:
-        specs, store, notes, config = await load_saved_connections()
-    # read-only: --read-only (cannot be lifted in this session) or the app-wide setting in the config
+        specs, store, notes, config, problems = await load_saved_connections()
+    # read-only: --read-only (cannot be lifted in this session) or the app-wide setting in the config; a
+    # config file that cannot be read fails closed too (its [app] read_only is unknown)
     read_only_flag = bool(getattr(args, "read_only", False))
-    read_only = read_only_flag or (config is not None and config.read_only)
+    read_only = read_only_flag or (config.read_only if config is not None else saved)
     screenshot = getattr(args, "screenshot", None)
     reconcile_s = 30.0
     if screenshot:
@@ -251,6 +270,8 @@ async def _main(
     prompt.parent = window
     for note in notes:
         window.status_model.add_note("", "", "start-up", note)
+    for problem in problems:  # a broken setting: shown where the trader looks (status bar and status pane)
+        window.desk.notice(problem, level=NoticeLevel.WARNING, action="start-up")
     if audit is None:
         window.status_model.add_note("", "", "audit", audit_note)
     window.support.audit_view.show_message(audit_note, error=audit is None)
