@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.bridge = DeskSignals(self.desk, self)
         self._closed = False
         self._confirming: set[OrderKey] = set()  # listed in an open confirmation
+        self._identities: dict[OrderKey, str] = {}  # venue order of each row, for twins (see _mark_twins)
         self.confirm_dialog: ConfirmCancelDialog | None = None
         self.kill_switch_dialog: KillSwitchDialog | None = None
         self.detail_dialog: QWidget | None = None
@@ -451,15 +452,20 @@ class MainWindow(QMainWindow):
             first: dict[str, OrderKey] = {}
             coordinator = self.service.coordinator
             snapshot = self.desk.open_orders()
+            cache = self._identities
             for name in shared:
                 for key in sorted(k for k in snapshot if k.connection == name):
-                    identity = coordinator.identity(key)
+                    identity = cache.get(key)
+                    if identity is None:  # a key's venue order never changes: computed once per key
+                        identity = cache[key] = coordinator.identity(key)
                     if not identity:
                         continue
                     if identity in first:
                         twins[key] = first[identity]
                     else:
                         first[identity] = key
+            if len(cache) > 2 * len(snapshot) + 1000:  # orders that left take their entries with them
+                self._identities = {k: v for k, v in cache.items() if k in snapshot}
         self.orders_model.set_twins(twins)
 
     def _on_health_changed(self, event: HealthChanged) -> None:
